@@ -1,0 +1,1 @@
+"""DynamoDB attribute-value codec and the raw DynamoDB-JSON to contracts decoder."""

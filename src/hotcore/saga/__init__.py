@@ -1,0 +1,1 @@
+"""Sagas: Amazon States Language definitions and a local executor for them."""
