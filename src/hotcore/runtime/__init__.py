@@ -1,0 +1,1 @@
+"""Storage-agnostic drivers (command, query, event handler, publisher) and their wiring."""

@@ -1,0 +1,57 @@
+"""Direct invocation of a command handler (Step Functions tasks, tests, the CLI).
+
+The request is a plain command envelope; the response tells accepted from rejected in a
+field a Choice state can branch on. Only infrastructure failures raise: those are the
+errors a Step Functions Retry should retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from hotcore.contracts.common import CommandAck, Id, Rejected, Text
+from hotcore.runtime.command import CommandService
+from hotcore.runtime.ids import new_command_id
+
+
+class DirectCommand[C](msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    command: C
+    command_id: Id | None = None
+    correlation_id: Id | None = None
+    causation_id: Id | None = None
+    actor: Text = "direct"
+
+
+class InvalidRequest(ValueError):
+    """The request does not decode into a command of this aggregate; nothing was touched."""
+
+
+class DirectHandler[C]:
+    """Decodes direct requests for one aggregate and runs them through its command flow."""
+
+    def __init__(self, commands: CommandService[C, Any, Any]) -> None:
+        self.commands = commands
+        self._request_type: Any = DirectCommand[commands.aggregate.command_type]  # type: ignore[name-defined]
+
+    def __call__(self, payload: object) -> dict[str, Any]:
+        try:
+            request: DirectCommand[C] = msgspec.convert(payload, self._request_type)
+        except msgspec.ValidationError as exc:
+            raise InvalidRequest(f"invalid {self.commands.aggregate.name} command: {exc}") from exc
+        outcome = self.commands.handle(
+            request.command,
+            command_id=request.command_id or new_command_id(),
+            actor=request.actor,
+            correlation_id=request.correlation_id,
+            causation_id=request.causation_id,
+        )
+        return outcome_to_json(outcome)
+
+
+def outcome_to_json(outcome: CommandAck | Rejected) -> dict[str, Any]:
+    """``{"outcome": "accepted", ...ack}`` or ``{"outcome": "rejected", rule, message, data}``."""
+    body: dict[str, Any] = msgspec.to_builtins(outcome)
+    body["outcome"] = "rejected" if isinstance(outcome, Rejected) else "accepted"
+    return body
