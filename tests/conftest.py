@@ -1,0 +1,1 @@
+"""Shared fixtures. Adapter-specific store fixtures live next to their test modules."""

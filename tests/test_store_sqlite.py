@@ -1,0 +1,80 @@
+"""The store contract on the SQLite adapter, plus what only a database file can show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotcore.contracts.account import AccountEvent, AccountOpened, AccountState, Deposited
+from hotcore.store.sqlite import SqliteDatabase
+from tests.store_contract import *  # noqa: F403
+from tests.store_contract import MakeStore, append, read_all
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    db = SqliteDatabase(tmp_path / "store.db")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def make_store(database: SqliteDatabase) -> MakeStore:
+    def make(
+        name: str, event_type: Any = AccountEvent, state_type: type[Any] = AccountState
+    ) -> Any:
+        return database.store(name, event_type, state_type)
+
+    return make
+
+
+def test_events_survive_reopening_the_file(tmp_path: Path) -> None:
+    first = SqliteDatabase(tmp_path / "kept.db")
+    append(
+        first.store("account", AccountEvent, AccountState),
+        "acc-1",
+        0,
+        [AccountOpened(owner_id="o")],
+        "c-1",
+    )
+    first.close()
+    again = SqliteDatabase(tmp_path / "kept.db")
+    assert [
+        e.version for e in read_all(again.store("account", AccountEvent, AccountState), "acc-1")
+    ] == [1]
+    again.close()
+
+
+def test_the_events_table_is_append_only(database: SqliteDatabase) -> None:
+    import sqlite3
+
+    append(
+        database.store("account", AccountEvent, AccountState),
+        "acc-1",
+        0,
+        [AccountOpened(owner_id="o")],
+        "c-1",
+    )
+    conn = database.connection()
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE events SET type = 'X'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM events")
+
+
+def test_the_outbox_holds_committed_events_in_commit_order(database: SqliteDatabase) -> None:
+    store = database.store("account", AccountEvent, AccountState)
+    append(store, "acc-1", 0, [AccountOpened(owner_id="o"), Deposited(amount=1)], "c-1")
+    append(store, "acc-2", 0, [AccountOpened(owner_id="o")], "c-2")
+    pending = database.pending()
+    assert [(e.aggregate, e.type) for e in pending] == [
+        ("account", "AccountOpened"),
+        ("account", "Deposited"),
+        ("account", "AccountOpened"),
+    ]
+    database.mark_published([pending[0].position])
+    assert [e.position for e in database.pending()] == [p.position for p in pending[1:]]
+    assert len(database.all_events()) == 3  # publishing never removes events
