@@ -1,0 +1,102 @@
+"""Account rules: given events, when a command, then events or a rejection."""
+
+from __future__ import annotations
+
+from hotcore.contracts.account import (
+    AccountClosed,
+    AccountOpened,
+    AccountState,
+    CloseAccount,
+    Deposit,
+    Deposited,
+    OpenAccount,
+    Withdraw,
+    Withdrawn,
+)
+from hotcore.contracts.common import Envelope
+from hotcore.contracts.customer import CustomerRegistered, EmailChanged
+from hotcore.domain.account import ACCOUNT
+from hotcore.domain.account.react import on_customer_event
+from tests.given_when_then import decide, then_rejected
+from tests.store_contract import T0
+
+OPENED = AccountOpened(owner_id="cust-1")
+
+
+def test_open_a_new_account() -> None:
+    assert decide(ACCOUNT, [], OpenAccount(account_id="a", owner_id="cust-1")) == [OPENED]
+
+
+def test_an_account_opens_once() -> None:
+    then_rejected(
+        decide(ACCOUNT, [OPENED], OpenAccount(account_id="a", owner_id="x")), "account-exists"
+    )
+
+
+def test_deposits_and_withdrawals_need_an_open_account() -> None:
+    then_rejected(decide(ACCOUNT, [], Deposit(account_id="a", amount=5)), "account-not-open")
+    then_rejected(decide(ACCOUNT, [], Withdraw(account_id="a", amount=5)), "account-not-open")
+    then_rejected(decide(ACCOUNT, [], CloseAccount(account_id="a")), "account-not-open")
+
+
+def test_deposit_keeps_its_reference() -> None:
+    assert decide(ACCOUNT, [OPENED], Deposit(account_id="a", amount=5, reference="r-1")) == [
+        Deposited(amount=5, reference="r-1")
+    ]
+
+
+def test_withdraw_up_to_the_balance() -> None:
+    given = [OPENED, Deposited(amount=10)]
+    assert decide(ACCOUNT, given, Withdraw(account_id="a", amount=10)) == [Withdrawn(amount=10)]
+
+
+def test_no_overdraft() -> None:
+    given = [OPENED, Deposited(amount=10), Withdrawn(amount=4)]
+    outcome = decide(ACCOUNT, given, Withdraw(account_id="a", amount=7))
+    then_rejected(outcome, "insufficient-funds", balance=6, amount=7)
+
+
+def test_close_only_at_zero() -> None:
+    then_rejected(
+        decide(ACCOUNT, [OPENED, Deposited(amount=1)], CloseAccount(account_id="a")),
+        "balance-not-zero",
+        balance=1,
+    )
+    assert decide(ACCOUNT, [OPENED], CloseAccount(account_id="a")) == [AccountClosed()]
+
+
+def test_a_closed_account_rejects_everything() -> None:
+    closed = [OPENED, AccountClosed()]
+    for command in (
+        OpenAccount(account_id="a", owner_id="x"),
+        Deposit(account_id="a", amount=1),
+        Withdraw(account_id="a", amount=1),
+        CloseAccount(account_id="a"),
+    ):
+        then_rejected(decide(ACCOUNT, closed, command), "account-closed")
+
+
+def test_fold_sums_the_ledger() -> None:
+    events = [OPENED, Deposited(amount=10), Withdrawn(amount=3), Deposited(amount=5)]
+    assert ACCOUNT.fold(ACCOUNT.initial("a"), events) == AccountState(
+        account_id="a", status="open", owner_id="cust-1", balance=12
+    )
+
+
+def envelope(data: object) -> Envelope[object]:
+    return Envelope(
+        stream_id="cust-1",
+        version=1,
+        type=type(data).__name__,
+        data=data,
+        command_id="c",
+        correlation_id="c",
+        timestamp=T0,
+        actor="t",
+    )
+
+
+def test_a_registered_customer_gets_an_account() -> None:
+    registered = envelope(CustomerRegistered(email="a@b.io", name="A"))
+    assert on_customer_event(registered) == [OpenAccount(account_id="cust-1", owner_id="cust-1")]
+    assert on_customer_event(envelope(EmailChanged(old_email="a@b.io", new_email="c@d.io"))) == []
