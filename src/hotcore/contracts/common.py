@@ -18,6 +18,14 @@ Id = Annotated[
     Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@/+=-]+$", description="identifier"),
 ]
 #: Money in minor units (cents): an integer, never a float.
+#: A command, correlation or causation id: like ``Id`` but longer, since sagas and event
+#: handlers derive them from other ids.
+Ref = Annotated[
+    str,
+    Meta(
+        min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._:@/+=-]+$", description="reference id"
+    ),
+]
 Amount = Annotated[int, Meta(gt=0, le=10**15, description="amount in minor units")]
 Quantity = Annotated[int, Meta(gt=0, le=10**9, description="quantity of items")]
 Email = Annotated[
@@ -40,9 +48,9 @@ class Envelope[E](Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     version: Version
     type: str
     data: E
-    command_id: Id
-    correlation_id: Id
-    causation_id: Id | None = None
+    command_id: Ref
+    correlation_id: Ref
+    causation_id: Ref | None = None
     timestamp: datetime
     actor: Text
 
@@ -67,7 +75,7 @@ class CommandAck(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     the stream's current version.
     """
 
-    command_id: Id
+    command_id: Ref
     stream_id: Id
     version: int
     events: int

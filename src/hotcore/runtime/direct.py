@@ -11,16 +11,16 @@ from typing import Any
 
 import msgspec
 
-from hotcore.contracts.common import CommandAck, Id, Rejected, Text
+from hotcore.contracts.common import CommandAck, Ref, Rejected, Text
 from hotcore.runtime.command import CommandService
 from hotcore.runtime.ids import new_command_id
 
 
 class DirectCommand[C](msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     command: C
-    command_id: Id | None = None
-    correlation_id: Id | None = None
-    causation_id: Id | None = None
+    command_id: Ref | None = None
+    correlation_id: Ref | None = None
+    causation_id: Ref | None = None
     actor: Text = "direct"
 
 

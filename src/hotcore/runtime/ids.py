@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-MAX_ID_LENGTH = 128
+MAX_ID_LENGTH = 256  # the Ref contract's limit
 
 
 def new_command_id() -> str:

@@ -46,7 +46,9 @@ class LocalApp:
         self.reactors: dict[str, EventReactor[Any]] = {}
         self.direct: dict[str, DirectHandler[Any]] = {}
         for name, aggregate in self.aggregates.items():
-            store: EventStore[Any, Any] = database.store(name, aggregate.event_type, aggregate.state_type)
+            store: EventStore[Any, Any] = database.store(
+                name, aggregate.event_type, aggregate.state_type
+            )
             self.commands[name] = CommandService(aggregate, store, snapshot_every=snapshot_every)
             self.queries[name] = QueryService(aggregate, store)
             self.reactors[name] = EventReactor(self.commands[name])

@@ -1,0 +1,43 @@
+"""The ``hotcore`` command line: demo, schema and the build and benchmark entry points.
+
+Each subcommand imports what it needs when it runs, so ``hotcore --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hotcore", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the four aggregates, bus and saga on SQLite")
+    demo.add_argument("--db", type=Path, help="SQLite file to use (default .hotcore/hotcore.db)")
+
+    schema = commands.add_parser("schema", help="export JSON Schema for every contract")
+    schema.add_argument("--out", type=Path, default=Path("schemas"), help="output folder")
+    schema.add_argument(
+        "--check", action="store_true", help="exit 1 if the checked-in export is stale"
+    )
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from hotcore.demo import run_demo
+
+        return run_demo(args.db)
+    if args.command == "schema":
+        from hotcore.schema import export
+
+        stale = export(args.out, check=args.check)
+        for path in stale:
+            print(f"{'stale' if args.check else 'wrote'}: {path}")
+        return 1 if args.check and stale else 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
