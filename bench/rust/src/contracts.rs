@@ -250,3 +250,129 @@ pub enum CommandOutcome {
     Accepted(CommandAck),
     Rejected(Rejection),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(command: Value) -> Result<CommandRequest, serde_json::Error> {
+        serde_json::from_value(json!({ "command_id": "cmd-1", "command": command }))
+    }
+
+    #[test]
+    fn a_withdrawal_request_decodes() {
+        let req = request(
+            json!({"type": "Withdraw", "account_id": "acc-1", "amount": 5, "reference": null}),
+        )
+        .unwrap();
+        assert_eq!(req.command_id.as_str(), "cmd-1");
+        assert_eq!(req.correlation_id, None);
+        assert_eq!(
+            req.command,
+            AccountCommand::Withdraw {
+                account_id: Id::try_from("acc-1".to_owned()).unwrap(),
+                amount: Amount::try_from(5).unwrap(),
+                reference: None,
+            }
+        );
+        assert_eq!(req.command.account_id().as_str(), "acc-1");
+    }
+
+    #[test]
+    fn amounts_must_be_positive_and_bounded() {
+        for bad in [
+            json!(0),
+            json!(-3),
+            json!(MAX_AMOUNT + 1),
+            json!(1.5),
+            json!("5"),
+        ] {
+            let err = request(json!({"type": "Deposit", "account_id": "acc-1", "amount": bad}))
+                .expect_err("amount must be refused");
+            assert!(
+                err.to_string().contains("amount") || err.to_string().contains("invalid"),
+                "{err}"
+            );
+        }
+        let err =
+            request(json!({"type": "Deposit", "account_id": "acc-1", "amount": 0})).unwrap_err();
+        assert!(
+            err.to_string().contains("amount must be greater than 0"),
+            "{err}"
+        );
+        assert!(
+            request(json!({"type": "Deposit", "account_id": "a", "amount": MAX_AMOUNT})).is_ok()
+        );
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        for bad in ["", "has space", "store#key", &"x".repeat(MAX_ID_CHARS + 1)] {
+            let err = request(json!({"type": "CloseAccount", "account_id": bad})).unwrap_err();
+            assert!(err.to_string().contains("identifier"), "{bad:?}: {err}");
+        }
+        assert!(
+            request(json!({"type": "CloseAccount", "account_id": "a.b:c@d/e+f=g-h_1"})).is_ok()
+        );
+    }
+
+    #[test]
+    fn references_are_one_to_five_hundred_characters() {
+        let with = |r: &str| {
+            request(json!({"type": "Deposit", "account_id": "a", "amount": 1, "reference": r}))
+        };
+        assert!(with("").is_err());
+        assert!(with(&"é".repeat(MAX_TEXT_CHARS)).is_ok());
+        assert!(with(&"é".repeat(MAX_TEXT_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_refused() {
+        assert!(
+            request(json!({"type": "CloseAccount", "account_id": "a", "force": true})).is_err()
+        );
+        assert!(request(json!({"type": "Freeze", "account_id": "a"})).is_err());
+        assert!(request(json!({"account_id": "a"})).is_err());
+        let extra = json!({"command_id": "c", "command": {"type": "CloseAccount", "account_id": "a"}, "x": 1});
+        assert!(serde_json::from_value::<CommandRequest>(extra).is_err());
+        assert!(serde_json::from_value::<GetAccount>(json!({"account_id": "a", "x": 1})).is_err());
+    }
+
+    #[test]
+    fn outcomes_serialize_without_a_wrapper() {
+        let ack = CommandOutcome::Accepted(CommandAck {
+            command_id: "c".into(),
+            stream_id: "a".into(),
+            version: 3,
+            events: 1,
+        });
+        assert_eq!(
+            serde_json::to_value(&ack).unwrap(),
+            json!({"command_id": "c", "stream_id": "a", "version": 3, "events": 1})
+        );
+        let rejected = CommandOutcome::Rejected(Rejection {
+            rule: "insufficient-funds".into(),
+            message: "No.".into(),
+            data: Map::new(),
+        });
+        assert_eq!(
+            serde_json::to_value(&rejected).unwrap(),
+            json!({"rule": "insufficient-funds", "message": "No.", "data": {}})
+        );
+    }
+
+    #[test]
+    fn state_serializes_with_a_lowercase_status() {
+        let state = AccountState {
+            account_id: "a".into(),
+            status: AccountStatus::Open,
+            owner_id: "o".into(),
+            balance: 7,
+        };
+        assert_eq!(
+            serde_json::to_value(&state).unwrap(),
+            json!({"account_id": "a", "status": "open", "owner_id": "o", "balance": 7})
+        );
+    }
+}

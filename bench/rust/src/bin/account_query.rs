@@ -10,9 +10,7 @@ async fn main() -> Result<(), Error> {
     let store = store_from_env().await?;
     let store = &store;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<GetAccount>| async move {
-            query(store, &event.payload).await
-        },
+        move |event: LambdaEvent<GetAccount>| async move { query(store, &event.payload).await },
     ))
     .await
 }
