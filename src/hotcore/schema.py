@@ -42,11 +42,15 @@ def json_schema(aggregate: Aggregate[Any, Any, Any, Any]) -> dict[str, Any]:
 
 
 def rendered() -> dict[str, str]:
-    """File name -> content of every exported schema."""
-    return {
+    """File name -> content of every exported schema: JSON Schema per aggregate, the SDL."""
+    from hotcore.graphql import sdl
+
+    files = {
         f"{name}.json": json.dumps(json_schema(aggregate), indent=2, sort_keys=True) + "\n"
         for name, aggregate in aggregates().items()
     }
+    files["schema.graphql"] = sdl()
+    return files
 
 
 def export(folder: Path, *, check: bool = False) -> list[Path]:

@@ -38,7 +38,9 @@ Email = Annotated[
     ),
 ]
 Text = Annotated[str, Meta(min_length=1, max_length=500)]
-Version = Annotated[int, Meta(ge=1, description="position of an event in its stream, from 1")]
+Version = Annotated[
+    int, Meta(ge=1, le=2**31 - 1, description="position of an event in its stream, from 1")
+]
 
 
 class Envelope[E](Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
