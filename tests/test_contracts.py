@@ -109,5 +109,5 @@ def test_an_envelope_must_agree_with_its_data_type() -> None:
     )
     with pytest.raises(msgspec.ValidationError, match="does not match"):
         decode(Envelope[AccountEvent], raw)
-    with pytest.raises(msgspec.ValidationError, match="`\\$.version`"):
+    with pytest.raises(msgspec.ValidationError, match=r"`\$\.version`"):
         decode(Envelope[AccountEvent], raw.replace('"version":1', '"version":0'))

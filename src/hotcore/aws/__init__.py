@@ -1,1 +1,1 @@
-"""A minimal AWS client for Lambda: credentials, SigV4, one keep-alive connection, DynamoDB and EventBridge."""
+"""A minimal AWS client for Lambda: credentials, SigV4, keep-alive HTTPS, DynamoDB, EventBridge."""
