@@ -1,0 +1,1 @@
+"""Test support shared by several test modules: the moto server, the HTTP fault double, fixtures."""
