@@ -12,6 +12,7 @@ answers and returns a ``MotoServer``; ``stop()`` ends the process it started.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import http.client
 import os
@@ -19,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,14 @@ from typing import Any
 from hotcore.aws.dynamodb import DynamoDB
 from hotcore.aws.sigv4 import Credentials
 
-__all__ = ["TEST_CREDENTIALS", "TEST_REGION", "MotoServer", "create_table", "start_moto_server"]
+__all__ = [
+    "TEST_CREDENTIALS",
+    "TEST_REGION",
+    "MotoServer",
+    "create_table",
+    "shared_moto_server",
+    "start_moto_server",
+]
 
 TEST_REGION = "us-east-1"
 #: moto accepts any key; these are obviously not real.
@@ -141,6 +150,20 @@ def start_moto_server(log_dir: Path, *, startup_timeout: float = 90.0) -> MotoSe
         last_error = server.log()
         server.stop()
     raise RuntimeError(f"moto server did not start:\n{last_error}")
+
+
+_shared: MotoServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_moto_server(log_dir: Path) -> MotoServer:
+    """The one moto server of this process: started on first call, stopped at exit at the latest."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.process.poll() is not None:
+            _shared = start_moto_server(log_dir)
+            atexit.register(_shared.stop)
+        return _shared
 
 
 def create_table(
