@@ -4,8 +4,9 @@
 ``Detail`` as a JSON string, optional ``EventBusName``, ``Resources``, ``Time``)
 in as few requests as AWS allows: at most 10 entries and 256 KB per request, with
 sizes counted the way EventBridge counts them. Entries EventBridge rejects with a
-transient code (throttling, internal failure) are sent again with backoff; the
-result lists each entry's event id or why it finally failed, in input order, so
+transient code (throttling, internal failure) are sent again with backoff (a
+request that failed as a whole was already retried by the client and is not sent
+again); the result lists each entry's event id or why it finally failed, in input order, so
 a Streams publisher can report exactly those records as ``batchItemFailures``.
 """
 
@@ -145,12 +146,12 @@ class EventBridge:
             attempt += 1
             retry_next: list[int] = []
             for batch in self._batches(entries, pending):
-                for index, code, message in self._send(entries, batch, event_ids):
+                for index, code, message, again in self._send(entries, batch, event_ids):
                     failure = EntryFailure(
                         index=index, entry=entries[index], code=code, message=message
                     )
                     final[index] = failure
-                    if code not in _PERMANENT_CODES:
+                    if again:
                         retry_next.append(index)
             if not retry_next or attempt >= policy.max_attempts:
                 break
@@ -183,26 +184,31 @@ class EventBridge:
         entries: Sequence[Mapping[str, Any]],
         batch: list[int],
         event_ids: list[str | None],
-    ) -> list[tuple[int, str, str]]:
-        """Send one batch; record event ids; return (index, code, message) of failed entries."""
+    ) -> list[tuple[int, str, str, bool]]:
+        """Send one batch and record event ids; return failed entries.
+
+        Each failure is (index, code, message, worth sending again).
+        """
         self.requests += 1
         try:
             raw = self.client.call(
                 "PutEvents", {"Entries": [_wire_entry(entries[index]) for index in batch]}
             )
         except AwsError as error:
-            # The whole request failed after the client's own retries: every entry failed.
-            return [(index, error.code, error.message) for index in batch]
+            # The whole request failed after the client's own retries and backoff: every
+            # entry failed, and sending them again now would only repeat that.
+            return [(index, error.code, error.message, False) for index in batch]
         response = _decode_response(raw)
         if len(response.Entries) != len(batch):
-            return [
-                (index, "MalformedResponse", "PutEvents answered for a different number of entries")
-                for index in batch
-            ]
-        failed: list[tuple[int, str, str]] = []
+            message = "PutEvents answered for a different number of entries"
+            return [(index, "MalformedResponse", message, True) for index in batch]
+        failed: list[tuple[int, str, str, bool]] = []
         for index, result in zip(batch, response.Entries, strict=True):
             if result.ErrorCode or not result.EventId:
-                failed.append((index, result.ErrorCode or "Unknown", result.ErrorMessage or ""))
+                code = result.ErrorCode or "Unknown"
+                failed.append(
+                    (index, code, result.ErrorMessage or "", code not in _PERMANENT_CODES)
+                )
             else:
                 event_ids[index] = result.EventId
         return failed
