@@ -8,16 +8,18 @@ domain stays three functions and a few data types.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from hotcore.contracts.common import Envelope, Guard, Rejected
 
 TargetKind = Literal["event-handler", "saga", "subscription"]
 
 
-@dataclass(frozen=True, slots=True)
-class DeliveryRule:
+# Plain frozen Structs rather than dataclasses: msgspec is loaded anyway, and
+# ``dataclasses`` would add ``inspect`` and ``ast`` to every handler's cold start.
+class DeliveryRule(Struct, frozen=True, kw_only=True):
     """A rule on the bus: events matching ``pattern`` go to one target.
 
     ``target`` names the receiver within its kind: an aggregate name for ``event-handler``,
@@ -31,8 +33,7 @@ class DeliveryRule:
     target: str
 
 
-@dataclass(frozen=True, slots=True)
-class Reaction[C]:
+class Reaction[C](Struct, frozen=True, kw_only=True):
     """How an aggregate's event handler turns another aggregate's events into its own commands."""
 
     source: str  # name of the aggregate whose events this reacts to
@@ -45,8 +46,7 @@ def no_guards[S, E](state: S, events: Sequence[E]) -> list[Guard]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
-class Aggregate[C, E, S, Q]:
+class Aggregate[C, E, S, Q](Struct, frozen=True, kw_only=True):
     name: str
     command_type: Any  # tagged union of command Structs
     event_type: Any  # tagged union of event Structs
@@ -60,7 +60,7 @@ class Aggregate[C, E, S, Q]:
     fold: Callable[[S, Iterable[E]], S]
     guards: Callable[[S, Sequence[E]], list[Guard]] = no_guards
     reactions: tuple[Reaction[C], ...] = ()
-    delivery_rules: tuple[DeliveryRule, ...] = field(default=())
+    delivery_rules: tuple[DeliveryRule, ...] = ()
 
     @property
     def source(self) -> str:

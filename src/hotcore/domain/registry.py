@@ -15,3 +15,19 @@ def aggregates() -> dict[str, Aggregate[Any, Any, Any, Any]]:
     from hotcore.domain.order import ORDER
 
     return {a.name: a for a in (ACCOUNT, INVENTORY, ORDER, CUSTOMER)}
+
+
+def load_aggregate(name: str) -> Aggregate[Any, Any, Any, Any]:
+    """One aggregate by name, importing only its own package (what a Lambda handler needs)."""
+    import importlib
+
+    if not name.isidentifier():
+        raise LookupError(f"not an aggregate name: {name!r}")
+    try:
+        module = importlib.import_module(f"hotcore.domain.{name}")
+    except ModuleNotFoundError as exc:
+        raise LookupError(f"no aggregate named {name!r}") from exc
+    aggregate = getattr(module, name.upper(), None)
+    if not isinstance(aggregate, Aggregate):
+        raise LookupError(f"hotcore.domain.{name} defines no {name.upper()} aggregate")
+    return aggregate

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from msgspec import Struct
@@ -11,8 +10,7 @@ from hotcore.domain.aggregate import Aggregate
 from hotcore.store.port import EventStore
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded[S]:
+class Loaded[S](Struct, frozen=True):
     """A folded state and the version of the last event in it (0 for a new stream)."""
 
     stream_id: str

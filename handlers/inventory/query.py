@@ -1,0 +1,5 @@
+"""Inventory query handler: AppSync queries (load + fold, read only)."""
+
+from hotcore.runtime.functions import QueryFunction
+
+handler = QueryFunction("inventory")

@@ -1,0 +1,5 @@
+"""Order event handler: other aggregates' events from EventBridge become Order commands."""
+
+from hotcore.runtime.functions import EventFunction
+
+handler = EventFunction("order")
