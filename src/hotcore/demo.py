@@ -141,7 +141,7 @@ class Demo:
         won = sum(isinstance(o, CommandAck) for o in outcomes)
         self.say(
             f"  {won} reservations accepted, {len(outcomes) - won} rejected (insufficient-stock), "
-            f"{commands.conflicts - conflicts_before} lost races retried"
+            f"races lost and retried: {commands.conflicts - conflicts_before}"
         )
 
     def report(self, first_position: int) -> list[str]:
