@@ -205,7 +205,7 @@ class Note(Contract, frozen=True, kw_only=True):
 
 def test_an_event_over_the_item_limit_is_refused_with_its_size(make_store: MakeStore) -> None:
     store: EventStore[Any, Any] = make_store("notes", Note, AccountState)
-    fits = Note(text="x" * (MAX_ITEM_BYTES - 2000))
+    fits = Note(text="x" * (MAX_ITEM_BYTES - 10_000))
     too_big = Note(text="x" * MAX_ITEM_BYTES)
     append(store, "n-1", 0, [fits], "c-1")
     with pytest.raises(LimitExceeded) as limit:
@@ -219,18 +219,19 @@ def test_an_event_over_the_item_limit_is_refused_with_its_size(make_store: MakeS
 
 def test_a_transaction_over_the_action_limit_is_refused(make_store: MakeStore) -> None:
     store = make_store("account")
-    append(store, "acc-1", 0, [AccountOpened(owner_id="o")], "c-1")
-    # 99 events + the command record fit in one transaction, 100 do not
-    append(store, "acc-1", 1, [Deposited(amount=1)] * 99, "c-2")
+    # a new stream: 99 events + the command record fit in one transaction
+    append(store, "acc-1", 0, [AccountOpened(owner_id="o")] + [Deposited(amount=1)] * 98, "c-1")
+    # later appends also check the previous event: 98 events fit, 99 do not
+    append(store, "acc-1", 99, [Deposited(amount=1)] * 98, "c-2")
     with pytest.raises(LimitExceeded) as limit:
-        append(store, "acc-1", 100, [Deposited(amount=1)] * 100, "c-3")
+        append(store, "acc-1", 197, [Deposited(amount=1)] * 99, "c-3")
     assert (limit.value.unit, limit.value.size) == ("actions", 101)
-    assert len(read_all(store, "acc-1")) == 100
+    assert len(read_all(store, "acc-1")) == 197
 
 
 def test_a_transaction_over_four_megabytes_is_refused(make_store: MakeStore) -> None:
     store: EventStore[Any, Any] = make_store("notes", Note, AccountState)
-    chunk = Note(text="x" * (MAX_ITEM_BYTES - 2000))
+    chunk = Note(text="x" * (MAX_ITEM_BYTES - 10_000))
     with pytest.raises(LimitExceeded) as limit:
         append(store, "n-1", 0, [chunk] * 11, "c-1")
     assert limit.value.size > MAX_TRANSACTION_BYTES

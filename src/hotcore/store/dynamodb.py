@@ -12,7 +12,9 @@ Keys and items (``stream_id`` is the partition key, ``version`` the sort key):
 
 An append is one ``TransactWriteItems``: every event ``Put`` with
 ``attribute_not_exists(version)``, the command record with
-``attribute_not_exists(stream_id)``, and the guard claims/releases. A lone ``PutItem``
+``attribute_not_exists(stream_id)``, the guard claims/releases, and a ``ConditionCheck``
+that the previous event exists (so an expected version ahead of the stream cannot leave
+a gap). A lone ``PutItem``
 would be cheaper for one event, but the command record must commit atomically with the
 event, or a re-sent command could be applied twice. ``ReturnValuesOnConditionCheckFailure
 = ALL_OLD`` tells a lost race from a duplicate without another read, and the
@@ -162,6 +164,21 @@ class DynamoEventStore[E, S]:
             events=len(events),
         )
         actions = self._actions(items, ack, guards)
+        if expected_version > 0:
+            # the previous event must exist, or an expected version ahead of the stream
+            # would leave a gap; it is the transaction's last action
+            actions.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table,
+                        "Key": {
+                            "stream_id": {"S": stream_id},
+                            "version": {"N": str(expected_version)},
+                        },
+                        "ConditionExpression": "attribute_exists(version)",
+                    }
+                }
+            )
         try:
             self.client.transact_write_items(
                 {
@@ -257,6 +274,9 @@ class DynamoEventStore[E, S]:
         reasons = cancelled.reasons
         n = len(items)
         failed = {i for i, r in enumerate(reasons) if r.code == "ConditionalCheckFailed"}
+        head = n + 1 + len(guards)  # the ConditionCheck on the previous event, if any
+        if head in failed:
+            raise ConcurrencyConflict(ack.stream_id, expected_version, None)
         record = reasons[n].item if n in failed else None
         if record is not None:  # the command record exists: this command was applied
             raise DuplicateCommand(_ack_from_record(ack.command_id, record))
@@ -267,7 +287,7 @@ class DynamoEventStore[E, S]:
                     # our own earlier attempt landed (its response was lost)
                     raise DuplicateCommand(ack)
                 raise ConcurrencyConflict(ack.stream_id, expected_version, None)
-        guard_failures = [i - n - 1 for i in failed if i > n]
+        guard_failures = [i - n - 1 for i in failed if n < i < head]
         if guard_failures:
             claims = [i for i in guard_failures if guards[i].claim]
             if claims:

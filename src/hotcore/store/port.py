@@ -171,7 +171,8 @@ def check_append(
     for size in encoded_sizes:
         if size > MAX_ITEM_BYTES:
             raise LimitExceeded("an event item", size, MAX_ITEM_BYTES)
-    actions = len(events) + len(guards) + 1  # + the command-id record
+    # + the command-id record, + the check that the previous event exists (DynamoDB)
+    actions = len(events) + len(guards) + 1 + (1 if expected_version > 0 else 0)
     if actions > MAX_TRANSACTION_ACTIONS:
         raise LimitExceeded(
             "the append transaction", actions, MAX_TRANSACTION_ACTIONS, unit="actions"

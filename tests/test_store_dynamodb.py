@@ -1,0 +1,131 @@
+"""The store contract on the DynamoDB adapter, over real HTTP against moto, plus faults.
+
+Every test gets its own tables (moto's Query scans the whole table, and its state is
+shared by the session). Faults that moto cannot produce (throttling, 500s, a connection
+dropped after a successful write) come from the HTTP fault double in front of it.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from hotcore.aws.client import RetryPolicy
+from hotcore.aws.dynamodb import DynamoDB
+from hotcore.contracts.account import (
+    AccountEvent,
+    AccountOpened,
+    AccountState,
+    Deposit,
+    Deposited,
+    OpenAccount,
+)
+from hotcore.contracts.common import CommandAck
+from hotcore.domain.account import ACCOUNT
+from hotcore.runtime.command import CommandService
+from hotcore.store.dynamodb import DynamoEventStore, item_size
+from hotcore.store.port import MAX_ITEM_BYTES, DuplicateCommand
+from tests.store_contract import *  # noqa: F403
+from tests.store_contract import MakeStore, Note, append, read_all
+from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.fixtures import (  # noqa: F401
+    moto_fault_proxy_fixture,
+    moto_server_fixture,
+    unique_name_fixture,
+)
+from tests.support.moto_server import TEST_CREDENTIALS, TEST_REGION, MotoServer, create_table
+
+FAST_RETRIES = RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.002)
+
+
+def via(proxy: FaultProxy) -> DynamoDB:
+    """A client that reaches moto through the fault double."""
+    return DynamoDB(
+        endpoint_url=proxy.endpoint,
+        region=TEST_REGION,
+        credentials=TEST_CREDENTIALS,
+        retry=FAST_RETRIES,
+    )
+
+
+def make_tables(server: MotoServer, name: str) -> tuple[str, str]:
+    client = server.dynamodb()
+    create_table(client, name, hash_key="stream_id", range_key="version", stream=True)
+    create_table(client, f"{name}-guards", hash_key="guard")
+    return name, f"{name}-guards"
+
+
+@pytest.fixture
+def make_store(moto_server: MotoServer, unique_name: str) -> MakeStore:
+    # all stores of one test share the guard table, like the database of the local adapters
+    guard_table = make_tables(moto_server, unique_name)[1]
+    client = moto_server.dynamodb(retry=FAST_RETRIES)
+    tables: dict[str, str] = {}
+
+    def make(
+        name: str, event_type: Any = AccountEvent, state_type: type[Any] = AccountState
+    ) -> Any:
+        if name not in tables:
+            tables[name] = f"{unique_name}-{name}"
+            create_table(client, tables[name], hash_key="stream_id", range_key="version")
+        return DynamoEventStore(
+            client, tables[name], name, event_type, state_type, guard_table=guard_table
+        )
+
+    return make
+
+
+def test_reads_follow_last_evaluated_key_past_one_megabyte(make_store: MakeStore) -> None:
+    store = make_store("notes", Note, AccountState)
+    chunk = Note(text="x" * 60_000)
+    for n in range(20):  # 20 x ~60 KB: about 1.2 MB, more than one Query page
+        append(store, "n-1", n, [chunk], f"c-{n}")
+    pages = list(store.load("n-1", page_size=1000))
+    assert len(pages) >= 2  # DynamoDB (and moto) cut a page at 1 MB
+    assert [e.version for p in pages for e in p] == list(range(1, 21))
+
+
+def test_item_size_counts_names_and_values_like_dynamodb() -> None:
+    assert item_size({"a": {"S": "xyz"}}) == 4
+    assert item_size({"n": {"N": "12345"}}) == 1 + 4
+    assert item_size({"m": {"M": {"k": {"S": "v"}}}}) == 1 + 3 + (1 + 1 + 1)
+    assert item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 4
+    assert MAX_ITEM_BYTES == 400 * 1024
+
+
+def test_throttling_and_server_errors_are_retried_without_losing_or_duplicating(
+    moto_fault_proxy: FaultProxy, moto_server: MotoServer, unique_name: str
+) -> None:
+    table, guards = make_tables(moto_server, unique_name)
+    store = DynamoEventStore(
+        via(moto_fault_proxy), table, "account", AccountEvent, AccountState, guard_table=guards
+    )
+    moto_fault_proxy.script(
+        Fault.throttle(operation="TransactWriteItems"),
+        Fault.server_error(503, operation="TransactWriteItems"),
+    )
+    append(store, "acc-1", 0, [AccountOpened(owner_id="o")], "c-1")
+    moto_fault_proxy.script(Fault.throttle("ThrottlingException", operation="Query"))
+    assert [e.version for e in read_all(store, "acc-1")] == [1]
+
+
+def test_a_connection_dropped_after_a_successful_write_neither_loses_nor_duplicates(
+    moto_fault_proxy: FaultProxy, moto_server: MotoServer, unique_name: str
+) -> None:
+    table, guards = make_tables(moto_server, unique_name)
+    store = DynamoEventStore(
+        via(moto_fault_proxy), table, "account", AccountEvent, AccountState, guard_table=guards
+    )
+    commands = CommandService(ACCOUNT, store, sleep=lambda _: None, rng=random.Random(1))
+    commands.handle(OpenAccount(account_id="a", owner_id="o"), command_id="open", actor="t")
+    # the deposit lands in DynamoDB, then the connection drops before the response
+    moto_fault_proxy.script(Fault.drop_after(operation="TransactWriteItems"))
+    ack = commands.handle(Deposit(account_id="a", amount=7), command_id="dep", actor="t")
+    assert ack == CommandAck(command_id="dep", stream_id="a", version=2, events=1)
+    stored = read_all(store, "a")
+    assert [(e.version, e.command_id) for e in stored] == [(1, "open"), (2, "dep")]
+    assert stored[1].data == Deposited(amount=7)
+    with pytest.raises(DuplicateCommand):
+        append(store, "a", 2, [Deposited(amount=7)], "dep")
