@@ -27,7 +27,7 @@ from hotcore.runtime.appsync import (
     is_appsync,
 )
 from hotcore.runtime.command import CommandService
-from hotcore.runtime.config import Settings
+from hotcore.runtime.config import ConfigError, Settings
 from hotcore.runtime.direct import DirectHandler, outcome_to_json
 from hotcore.runtime.ids import new_command_id
 from hotcore.runtime.query import QueryService
@@ -193,3 +193,31 @@ class EventFunction(_Function):
                 rule=result.get("rule"),
             )
         return {"reactions": results}
+
+
+class PublisherFunction:
+    """DynamoDB Streams of one aggregate's event table -> EventBridge (the outbox on AWS)."""
+
+    def __init__(self, aggregate: str | None = None, env: dict[str, str] | None = None) -> None:
+        import os
+
+        from hotcore.aws.eventbridge import EventBridge
+        from hotcore.runtime.publisher import StreamsPublisher
+
+        environ = dict(os.environ) if env is None else env
+        name = aggregate or environ.get("HOTCORE_AGGREGATE", "")
+        if not name:
+            raise ConfigError("HOTCORE_AGGREGATE is not set: which table's stream is this?")
+        self.aggregate = load_aggregate(name)
+        bus = environ.get("HOTCORE_BUS_NAME", "hotcore")
+        self.client = EventBridge(region=environ.get("AWS_REGION"))
+        self.publisher = StreamsPublisher(self.aggregate, self.client, bus)
+        snapstart.register(after_restore=self.client.client.connection.close)
+
+    def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
+        result = self.publisher(event)
+        failures = len(result["batchItemFailures"])
+        observability.metric(
+            "PublishFailures", failures, aggregate=self.aggregate.name, function="publisher"
+        )
+        return result
