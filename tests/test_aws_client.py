@@ -269,3 +269,28 @@ def test_raw_bytes_are_sent_as_given(fault_proxy: FaultProxy) -> None:
     raw = client_for(fault_proxy).query_raw(b'{"TableName":"pre-encoded"}')
     assert raw == b'{"Count":0,"Items":[],"ScannedCount":0}'
     assert fault_proxy.requests[0].body == b'{"TableName":"pre-encoded"}'
+
+
+def test_reset_reopens_connections_and_reloads_credentials(fault_proxy: FaultProxy) -> None:
+    class Provider:
+        def __init__(self) -> None:
+            self.invalidations = 0
+
+        def get(self) -> Credentials:
+            return Credentials("AKID", "secret", f"token-{self.invalidations}")
+
+        def invalidate(self) -> None:
+            self.invalidations += 1
+
+    provider = Provider()
+    client = DynamoDB(
+        endpoint_url=fault_proxy.endpoint,
+        region="eu-west-1",
+        credentials=provider,  # type: ignore[arg-type]
+    )
+    client.get_item({"TableName": "t", "Key": {}})
+    client.client.reset()  # what a SnapStart after-restore hook calls
+    client.get_item({"TableName": "t", "Key": {}})
+    assert fault_proxy.connections == client.client.connection.connects == 2
+    tokens = [request.headers["X-Amz-Security-Token"] for request in fault_proxy.requests]
+    assert tokens == ["token-0", "token-1"]

@@ -111,6 +111,15 @@ class ServiceClient:
         #: Attempts that were retried (throttling, 5xx, connection failures), for metrics/tests.
         self.retries = 0
 
+    def reset(self) -> None:
+        """Drop pooled connections and cached credentials: call it after a SnapStart restore.
+
+        A restored snapshot holds sockets the network no longer knows and credentials
+        that may have expired; the next call opens and fetches fresh ones.
+        """
+        self.connection.close()
+        self._credentials.invalidate()
+
     def call(self, operation: str, request: Mapping[str, Any] | bytes) -> bytes:
         """The raw body of a successful ``operation``; raises ``AwsError`` subclasses otherwise."""
         body = request if isinstance(request, bytes) else _encode(request)
