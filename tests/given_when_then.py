@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotcore.contracts.common import Rejected
+from hotcore.contracts.common import Envelope, Rejected
 from hotcore.domain.aggregate import Aggregate
+from tests.store_contract import T0
 
 
 def decide(aggregate: Aggregate[Any, Any, Any, Any], given: list[Any], when: Any) -> Any:
@@ -19,3 +20,17 @@ def then_rejected(outcome: Any, rule: str, **data: Any) -> None:
     assert outcome.message  # a sentence for people
     for key, value in data.items():
         assert outcome.data[key] == value, (key, outcome.data)
+
+
+def from_stream(stream_id: str, data: object, version: int = 1) -> Envelope[object]:
+    """Another aggregate's committed event, as its event handler receives it."""
+    return Envelope(
+        stream_id=stream_id,
+        version=version,
+        type=type(data).__name__,
+        data=data,
+        command_id="c",
+        correlation_id="c",
+        timestamp=T0,
+        actor="t",
+    )

@@ -13,12 +13,10 @@ from hotcore.contracts.account import (
     Withdraw,
     Withdrawn,
 )
-from hotcore.contracts.common import Envelope
 from hotcore.contracts.customer import CustomerRegistered, EmailChanged
 from hotcore.domain.account import ACCOUNT
 from hotcore.domain.account.react import on_customer_event
-from tests.given_when_then import decide, then_rejected
-from tests.store_contract import T0
+from tests.given_when_then import decide, from_stream, then_rejected
 
 OPENED = AccountOpened(owner_id="cust-1")
 
@@ -83,20 +81,12 @@ def test_fold_sums_the_ledger() -> None:
     )
 
 
-def envelope(data: object) -> Envelope[object]:
-    return Envelope(
-        stream_id="cust-1",
-        version=1,
-        type=type(data).__name__,
-        data=data,
-        command_id="c",
-        correlation_id="c",
-        timestamp=T0,
-        actor="t",
-    )
-
-
 def test_a_registered_customer_gets_an_account() -> None:
-    registered = envelope(CustomerRegistered(email="a@b.io", name="A"))
+    registered = from_stream("cust-1", CustomerRegistered(email="a@b.io", name="A"))
     assert on_customer_event(registered) == [OpenAccount(account_id="cust-1", owner_id="cust-1")]
-    assert on_customer_event(envelope(EmailChanged(old_email="a@b.io", new_email="c@d.io"))) == []
+    assert (
+        on_customer_event(
+            from_stream("cust-1", EmailChanged(old_email="a@b.io", new_email="c@d.io"))
+        )
+        == []
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotcore.contracts.account import AccountOpened, Deposited
-from hotcore.contracts.common import Envelope, Guard
+from hotcore.contracts.common import Guard
 from hotcore.contracts.customer import (
     AccountLinked,
     ChangeEmail,
@@ -16,8 +16,7 @@ from hotcore.contracts.customer import (
 )
 from hotcore.domain.customer import CUSTOMER, EMAIL_SCOPE
 from hotcore.domain.customer.react import on_account_event
-from tests.given_when_then import decide, then_rejected
-from tests.store_contract import T0
+from tests.given_when_then import decide, from_stream, then_rejected
 
 REGISTERED = CustomerRegistered(email="ann@example.com", name="Ann")
 
@@ -83,21 +82,8 @@ def test_guards_claim_new_emails_and_release_old_ones() -> None:
     assert CUSTOMER.guards(registered, [AccountLinked(account_id="a")]) == []
 
 
-def account_event(data: object) -> Envelope[object]:
-    return Envelope(
-        stream_id="acc-9",
-        version=1,
-        type=type(data).__name__,
-        data=data,
-        command_id="c",
-        correlation_id="c",
-        timestamp=T0,
-        actor="t",
-    )
-
-
 def test_an_account_opened_for_a_customer_is_linked() -> None:
-    assert on_account_event(account_event(AccountOpened(owner_id="c"))) == [
+    assert on_account_event(from_stream("acc-9", AccountOpened(owner_id="c"))) == [
         LinkAccount(customer_id="c", account_id="acc-9")
     ]
-    assert on_account_event(account_event(Deposited(amount=1))) == []
+    assert on_account_event(from_stream("acc-9", Deposited(amount=1))) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from hotcore.contracts.common import Envelope
 from hotcore.contracts.inventory import (
     AddStock,
     CommitReservation,
@@ -17,8 +16,7 @@ from hotcore.contracts.inventory import (
 from hotcore.contracts.order import OrderCancelled, OrderConfirmed, OrderLine, OrderShipped
 from hotcore.domain.inventory import INVENTORY
 from hotcore.domain.inventory.react import on_order_event
-from tests.given_when_then import decide, then_rejected
-from tests.store_contract import T0
+from tests.given_when_then import decide, from_stream, then_rejected
 
 STOCKED = [StockAdded(quantity=10)]
 
@@ -78,19 +76,6 @@ def test_release_frees_and_commit_consumes() -> None:
     assert committed.available == 6
 
 
-def order_event(data: object) -> Envelope[object]:
-    return Envelope(
-        stream_id="o-1",
-        version=2,
-        type=type(data).__name__,
-        data=data,
-        command_id="c",
-        correlation_id="c",
-        timestamp=T0,
-        actor="t",
-    )
-
-
 LINES = [
     OrderLine(sku="s-1", quantity=1, unit_price=5),
     OrderLine(sku="s-2", quantity=2, unit_price=5),
@@ -98,12 +83,12 @@ LINES = [
 
 
 def test_cancelled_orders_release_and_shipped_orders_commit_every_line() -> None:
-    assert on_order_event(order_event(OrderCancelled(reason="r", lines=LINES))) == [
+    assert on_order_event(from_stream("o-1", OrderCancelled(reason="r", lines=LINES))) == [
         ReleaseReservation(sku="s-1", order_id="o-1"),
         ReleaseReservation(sku="s-2", order_id="o-1"),
     ]
-    assert on_order_event(order_event(OrderShipped(lines=LINES))) == [
+    assert on_order_event(from_stream("o-1", OrderShipped(lines=LINES))) == [
         CommitReservation(sku="s-1", order_id="o-1"),
         CommitReservation(sku="s-2", order_id="o-1"),
     ]
-    assert on_order_event(order_event(OrderConfirmed())) == []
+    assert on_order_event(from_stream("o-1", OrderConfirmed())) == []

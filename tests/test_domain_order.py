@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hotcore.contracts.account import Deposited, Withdrawn
-from hotcore.contracts.common import Envelope
 from hotcore.contracts.order import (
     CancelOrder,
     ConfirmOrder,
@@ -23,8 +22,7 @@ from hotcore.contracts.order import (
 )
 from hotcore.domain.order import ORDER
 from hotcore.domain.order.react import on_account_event
-from tests.given_when_then import decide, then_rejected
-from tests.store_contract import T0
+from tests.given_when_then import decide, from_stream, then_rejected
 
 LINES = [
     OrderLine(sku="s-1", quantity=2, unit_price=150),
@@ -94,25 +92,12 @@ def test_payments_and_refunds_are_recorded() -> None:
     assert state.total == 399
 
 
-def account_event(data: object) -> Envelope[object]:
-    return Envelope(
-        stream_id="a",
-        version=3,
-        type=type(data).__name__,
-        data=data,
-        command_id="c",
-        correlation_id="c",
-        timestamp=T0,
-        actor="t",
-    )
-
-
 def test_charges_and_refunds_on_the_ledger_become_payments() -> None:
-    assert on_account_event(account_event(Withdrawn(amount=5, reference="order:o-7"))) == [
+    assert on_account_event(from_stream("a", Withdrawn(amount=5, reference="order:o-7"))) == [
         RecordPayment(order_id="o-7", amount=5)
     ]
-    assert on_account_event(account_event(Deposited(amount=5, reference="refund:o-7"))) == [
+    assert on_account_event(from_stream("a", Deposited(amount=5, reference="refund:o-7"))) == [
         RecordRefund(order_id="o-7", amount=5)
     ]
-    assert on_account_event(account_event(Deposited(amount=5, reference="salary"))) == []
-    assert on_account_event(account_event(Withdrawn(amount=5))) == []
+    assert on_account_event(from_stream("a", Deposited(amount=5, reference="salary"))) == []
+    assert on_account_event(from_stream("a", Withdrawn(amount=5))) == []
