@@ -43,6 +43,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 #: What the wheel build reads from a checkout; copied to a scratch folder per target
 #: so that the two targets' build/ folders never meet. The Dockerfile copies the same.
@@ -327,9 +328,26 @@ def tool_versions() -> str:
 
 
 def ensure_arm64_tree(paths: Paths) -> Path:
-    """The Debian arm64 tree (made once, then reused from .cache/)."""
-    run(["bash", paths.cross_scripts / "arm64-tree.sh", paths.arm64_tree])
-    return paths.arm64_tree
+    """The Debian arm64 tree (made once, then reused from .cache/), its stdlib compiled."""
+    tree = paths.arm64_tree
+    run(["bash", paths.cross_scripts / "arm64-tree.sh", tree])
+    stamp = tree / ".hotcore-bytecode"
+    if not stamp.is_file():
+        # Debian compiles the stdlib in a maintainer script, which --variant=extract
+        # skips; without bytecode arm64 CPython compiles every module it imports, under
+        # emulation, on every run. Bytecode does not depend on the CPU, so compile here.
+        compile_for_emulation(tree / f"usr/lib/python{PYTHON_VERSION}")
+        stamp.write_text(sys.version)
+    return tree
+
+
+def compile_for_emulation(folder: Path) -> None:
+    """Writes ordinary (timestamp) bytecode for the .py files below folder.
+
+    Failures are tolerated: some packages ship files that are not meant to compile
+    (templates, syntax-error test data); Python then compiles nothing for them either.
+    """
+    compileall.compile_dir(folder, quiet=2, workers=0)
 
 
 def ensure_host_tools(paths: Paths) -> None:
@@ -683,6 +701,33 @@ def assemble_layer(
 # test runs against the compiled builds
 
 
+def is_compiled(module: ModuleType) -> bool:
+    """True when module was imported from a C extension (a mypyc build)."""
+    return (module.__file__ or "").endswith(".so")
+
+
+def pure_twin(module: ModuleType) -> ModuleType | None:
+    """The pure-Python version of a compiled module, for differential tests.
+
+    Loaded from the .py that the wheel keeps beside the extension, under a name of
+    its own (not in sys.modules), so that it shares every other module, the contract
+    Structs included, with the compiled one. None when module is not compiled.
+    """
+    file = module.__file__
+    if file is None or not is_compiled(module):
+        return None
+    leaf = module.__name__.rpartition(".")[2]
+    source = Path(file).with_name(f"{leaf}.py")
+    if not source.is_file():
+        raise LayerError(f"{module.__name__} is compiled but {source} is missing")
+    spec = importlib.util.spec_from_file_location(f"{module.__name__}__pure", source)
+    if spec is None or spec.loader is None:
+        raise LayerError(f"cannot load {source}")
+    twin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(twin)
+    return twin
+
+
 def install_compiled_site(paths: Paths, wheel: Path) -> Path:
     """The x86_64 wheel unpacked (no dependencies: the venv has them) for a test run."""
     site = paths.compiled_site
@@ -739,6 +784,18 @@ def emulated_node_ids(paths: Paths, marker: str = "emulated") -> list[str]:
     return [line for line in out.stdout.splitlines() if "::" in line and not line.startswith(" ")]
 
 
+#: A pytest plugin for the emulated run: hypothesis time limits mean nothing under
+#: emulation, and fewer examples keep the run short (the host runs use the defaults).
+EMULATED_PLUGIN = "_hotcore_emulated"
+EMULATED_PLUGIN_SOURCE = '''"""hypothesis settings under qemu (written by hotcore.layer)."""
+
+from hypothesis import settings
+
+settings.register_profile("hotcore-emulated", deadline=None, max_examples=20)
+settings.load_profile("hotcore-emulated")
+'''
+
+
 def install_emulated_site(paths: Paths, wheel: Path) -> Path:
     """The aarch64 wheel plus the test tools, installed for arm64 CPython."""
     site = paths.emulated_site
@@ -749,6 +806,8 @@ def install_emulated_site(paths: Paths, wheel: Path) -> Path:
         return site
     shutil.rmtree(site, ignore_errors=True)
     pip_install_for(TARGETS["aarch64"], site, wheel, *pins)
+    (site / f"{EMULATED_PLUGIN}.py").write_text(EMULATED_PLUGIN_SOURCE)
+    compile_for_emulation(site)
     stamp.write_text(key)
     return site
 
@@ -780,6 +839,8 @@ def run_emulated_tests(paths: Paths, pytest_args: Sequence[str]) -> int:
         "pytest",
         "-p",
         "no:cacheprovider",
+        "-p",
+        EMULATED_PLUGIN,
         *pytest_args,
         *ids,
     ]

@@ -212,7 +212,7 @@ class PublisherFunction:
         bus = environ.get("HOTCORE_BUS_NAME", "hotcore")
         self.client = EventBridge(region=environ.get("AWS_REGION"))
         self.publisher = StreamsPublisher(self.aggregate, self.client, bus)
-        snapstart.register(after_restore=self.client.client.connection.close)
+        snapstart.register(after_restore=self.client.client.reset)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         result = self.publisher(event)

@@ -35,6 +35,7 @@ import msgspec
 from hotcore.aws.dynamodb import DynamoDB
 from hotcore.aws.errors import ConditionalCheckFailed, TransactionCanceled, TransactionConflict
 from hotcore.codec.dynamodb import deserialize_item, serialize_item
+from hotcore.codec.query_page import page_decoder
 from hotcore.contracts.common import CommandAck, Envelope, Guard
 from hotcore.store.codec import JsonCodec
 from hotcore.store.port import (
@@ -113,6 +114,8 @@ class DynamoEventStore[E, S]:
         self._aggregate = aggregate
         self._codec: JsonCodec[E, S] = JsonCodec(event_type, state_type)
         self._envelope_type: Any = Envelope[event_type]
+        # built once per environment (init, or the SnapStart snapshot), reused per page
+        self._decode_page = page_decoder(self._envelope_type).decode_page
 
     @classmethod
     def from_settings(
@@ -134,9 +137,7 @@ class DynamoEventStore[E, S]:
 
     def reset(self) -> None:
         """Drop the connection and cached credentials (after a SnapStart restore)."""
-        reset = getattr(self.client.client, "reset", None)
-        if callable(reset):
-            reset()
+        self.client.client.reset()
 
     # -- writes ----------------------------------------------------------------------
 
@@ -321,16 +322,15 @@ class DynamoEventStore[E, S]:
             "ConsistentRead": self.consistent_reads,
             "Limit": page_size,
         }
-        convert = self._envelope_type
+        decode = self._decode_page
         while True:
-            page = self.client.query(request)
-            events = [msgspec.convert(deserialize_item(i), convert) for i in page.get("Items", [])]
-            if events:
-                yield events
-            last = page.get("LastEvaluatedKey")
-            if not last:
+            # straight from the response bytes into typed envelopes (hotcore.codec.query_page)
+            page = decode(self.client.query_raw(request))
+            if page.items:
+                yield page.items
+            if not page.last_evaluated_key:
                 return
-            request["ExclusiveStartKey"] = last
+            request["ExclusiveStartKey"] = page.last_evaluated_key
 
     def find_command(self, command_id: str) -> CommandAck | None:
         found = self.client.get_item(
