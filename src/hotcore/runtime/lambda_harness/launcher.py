@@ -47,6 +47,7 @@ from typing import Any, Literal
 from hotcore.aws.sigv4 import Credentials
 from hotcore.runtime.lambda_harness.emulator import REQUEST_LIMIT_BYTES, Invocation, RuntimeApi
 from hotcore.runtime.lambda_harness.errors import (
+    RESPONSE_TOO_LARGE,
     RUNTIME_EXIT_ERROR,
     TIMED_OUT,
     FunctionError,
@@ -96,8 +97,8 @@ _RESERVED = {
 }
 # After a kill, how long to wait for the reaper before giving up on the logs' tail.
 _REAP_TIMEOUT_S = 10.0
-# After an init error, how long a runtime may take to exit before it is killed.
-_INIT_EXIT_GRACE_S = 2.0
+# After an init error or a 413, how long a runtime may take to exit before it is killed.
+_EXIT_GRACE_S = 2.0
 
 
 def _ms(start_ns: int | None, end_ns: int | None) -> float | None:
@@ -235,6 +236,7 @@ class Environment:
         self.api = RuntimeApi(on_deliver=self._delivered, on_result=self._answered)
         self.results: list[InvokeResult] = []
         self.submitted = 0
+        self.retired = False
         self.first_response_ns: int | None = None
         self._process: RuntimeProcess | None = None
         self._attached = threading.Event()
@@ -296,11 +298,17 @@ class Environment:
         """Can this environment take the next event? (A failed init answers one, then none.)"""
         if self.api.init_error is not None:
             return self.submitted == 0
-        return self.alive
+        return self.alive and not self.retired
 
-    def end_failed_init(self) -> None:
-        """After an init error: let the runtime exit on its own (it should), else kill it."""
-        if not self.process.exited.wait(_INIT_EXIT_GRACE_S):
+    def retire(self) -> None:
+        """Take no more events: let the runtime exit on its own (it should), else kill it.
+
+        After an init error the runtime exits by design; after a 413 awslambdaric
+        exits too. Waiting for that keeps its last words in the log and keeps the next
+        event from being queued to a process on its way out.
+        """
+        self.retired = True
+        if not self.process.exited.wait(_EXIT_GRACE_S):
             self.process.stop(_REAP_TIMEOUT_S)
 
     def usage_at(self, request_id: str) -> ProcessUsage | None:
@@ -702,7 +710,7 @@ class LocalLambda:
                 return
             environment.api.init_done.wait(min(remaining, 0.05))
         if environment.api.init_error is not None:
-            environment.end_failed_init()
+            environment.retire()
 
     def _init_timed_out(self, environment: Environment) -> None:
         environment.api.fail_init(
@@ -744,8 +752,9 @@ class LocalLambda:
                 break
             invocation.done.wait(min((limit - now) / 1e9, 0.05))
         invocation.done.wait()
-        if environment.api.init_error is not None:
-            environment.end_failed_init()
+        error_type = invocation.error.error_type if invocation.error is not None else None
+        if environment.api.init_error is not None or error_type == RESPONSE_TOO_LARGE:
+            environment.retire()
         result = self._result(environment, invocation)
         environment.results.append(result)
         return result
