@@ -589,7 +589,8 @@ def test_cold_start_measures_a_fresh_process_and_kills_it() -> None:
             assert c.usage.max_rss_kib > 0
             assert c.usage.cpu_s >= 0
         # The whole life's peak is at least the peak up to the first answer.
-        exit_usage, first_usage = fn.environments[0].exit_usage, cold[0].usage
+        exit_usage, first_usage = cold[0].exit_usage, cold[0].usage
+        assert exit_usage == fn.environments[0].exit_usage
         assert exit_usage is not None
         assert first_usage is not None
         assert exit_usage.max_rss_kib >= first_usage.max_rss_kib

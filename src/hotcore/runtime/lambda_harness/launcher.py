@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,8 +200,12 @@ class ColdStart:
 
     result: InvokeResult
     timings: Timings
-    #: CPU time and peak RSS of the process from its start to its first answer.
+    #: CPU time and peak RSS from the process start to its first answer, read from /proc
+    #: as the answer arrives (CPU in clock ticks, 10 ms on most kernels; None off Linux).
     usage: ProcessUsage | None
+    #: The same over the process's whole life, from ``wait4`` after the kill that follows
+    #: the answer: finer CPU resolution, plus the little the runtime did after answering.
+    exit_usage: ProcessUsage | None
 
     @property
     def total_ms(self) -> float:
@@ -446,10 +451,13 @@ class LocalLambda:
         if self.layer_dir is not None and not self.layer_dir.is_dir():
             raise FileNotFoundError(f"layer_dir {self.layer_dir} is not a folder")
         self._own_log_dir = log_dir is None
-        self.log_dir = (
-            Path(tempfile.mkdtemp(prefix="local-lambda-")) if log_dir is None else Path(log_dir)
-        )
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if log_dir is None:
+            self.log_dir = Path(tempfile.mkdtemp(prefix="local-lambda-"))
+            # Removed by close(), or when the object goes away without one.
+            self._remove_log_dir = weakref.finalize(self, shutil.rmtree, self.log_dir, True)
+        else:
+            self.log_dir = Path(log_dir)
+            self.log_dir.mkdir(parents=True, exist_ok=True)
         self.environments: list[Environment] = []
         self._closed = False
         self._lock = threading.Lock()
@@ -550,7 +558,7 @@ class LocalLambda:
         for environment in self.environments:
             environment.close(keep_logs=True)
         if self._own_log_dir:
-            shutil.rmtree(self.log_dir, ignore_errors=True)
+            self._remove_log_dir()
 
     def __enter__(self) -> LocalLambda:
         self.start()
@@ -636,7 +644,12 @@ class LocalLambda:
             environment = self._spawn(invocation)
         result = self._await(environment, invocation)
         environment.close()
-        cold = ColdStart(result=result, timings=environment.timings, usage=result.usage)
+        cold = ColdStart(
+            result=result,
+            timings=environment.timings,
+            usage=result.usage,
+            exit_usage=environment.exit_usage,
+        )
         if check and result.error is not None:
             raise result.error
         return cold
