@@ -12,11 +12,30 @@ use serde_json::{Map, Value};
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
 /// Longest identifier, in characters (hotcore's `Id`).
 pub const MAX_ID_CHARS: usize = 128;
+/// Longest command or event reference, in characters (hotcore's `Ref`).
+pub const MAX_REF_CHARS: usize = 256;
 /// Longest free text such as a payment reference, in characters (hotcore's `Text`).
 pub const MAX_TEXT_CHARS: usize = 500;
 
-/// An identifier of a stream, command or owner: 1 to 128 of `A-Za-z0-9._:@/+=-`.
-/// No `#`: the store keeps `#` for its own keys (`command#<id>`).
+/// Characters allowed in identifiers. No `#`: the store keeps `#` for its own keys
+/// (`command#<id>`, `<stream>#snapshot`).
+fn check_identifier(value: &str, max: usize) -> Result<(), String> {
+    let chars = value.chars().count();
+    if chars == 0 || chars > max {
+        return Err(format!(
+            "identifier must be 1 to {max} characters long, got {chars}"
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._:@/+=-".contains(c);
+    if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "identifier {value:?} contains {bad:?}; allowed are letters, digits and ._:@/+=-"
+        ));
+    }
+    Ok(())
+}
+
+/// An identifier of a stream or owner (hotcore's `Id`): 1 to 128 of `A-Za-z0-9._:@/+=-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Id(String);
@@ -31,18 +50,7 @@ impl TryFrom<String> for Id {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        let chars = value.chars().count();
-        if chars == 0 || chars > MAX_ID_CHARS {
-            return Err(format!(
-                "identifier must be 1 to {MAX_ID_CHARS} characters long, got {chars}"
-            ));
-        }
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "._:@/+=-".contains(c);
-        if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
-            return Err(format!(
-                "identifier {value:?} contains {bad:?}; allowed are letters, digits and ._:@/+=-"
-            ));
-        }
+        check_identifier(&value, MAX_ID_CHARS)?;
         Ok(Id(value))
     }
 }
@@ -56,6 +64,32 @@ impl From<Id> for String {
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A reference to a command or event (hotcore's `Ref`): like [`Id`], up to 256 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Ref(String);
+
+impl Ref {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Ref {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        check_identifier(&value, MAX_REF_CHARS)?;
+        Ok(Ref(value))
+    }
+}
+
+impl From<Ref> for String {
+    fn from(r: Ref) -> Self {
+        r.0
     }
 }
 
@@ -184,19 +218,21 @@ impl AccountEvent {
     }
 }
 
-/// The Lambda payload of the command function: the command plus its tracing metadata.
+/// The Lambda payload of the command function, as hotcore's direct invocation takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandRequest {
-    /// Chosen by the caller; re-sending it returns the first outcome and appends nothing.
-    pub command_id: Id,
     pub command: AccountCommand,
+    /// Chosen by the caller, so that re-sending it returns the first outcome and appends
+    /// nothing; a fresh random id when absent.
+    #[serde(default)]
+    pub command_id: Option<Ref>,
     /// Defaults to the command id: a command with no correlation starts a conversation.
     #[serde(default)]
-    pub correlation_id: Option<Id>,
+    pub correlation_id: Option<Ref>,
     #[serde(default)]
-    pub causation_id: Option<Id>,
-    /// Who sent the command; `anonymous` when the caller does not say.
+    pub causation_id: Option<Ref>,
+    /// Who sent the command; `direct` when the caller does not say (as in hotcore).
     #[serde(default)]
     pub actor: Option<Text>,
 }
@@ -226,6 +262,14 @@ pub struct AccountState {
     pub balance: i64,
 }
 
+/// The query function's response: the folded state and the version it is at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub stream_id: String,
+    pub version: u64,
+    pub state: AccountState,
+}
+
 /// A command the domain refused: which rule, a sentence for people, and the data involved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
@@ -243,9 +287,11 @@ pub struct CommandAck {
     pub events: u64,
 }
 
-/// The command function's response: an ack, or the rejection (a domain outcome, not an error).
+/// The command function's response: an ack, or the rejection (a domain outcome, not an
+/// error), flattened with an `outcome` field a caller can branch on, as in hotcore:
+/// `{"outcome": "accepted", "command_id", ...}` or `{"outcome": "rejected", "rule", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
 pub enum CommandOutcome {
     Accepted(CommandAck),
     Rejected(Rejection),
@@ -266,7 +312,7 @@ mod tests {
             json!({"type": "Withdraw", "account_id": "acc-1", "amount": 5, "reference": null}),
         )
         .unwrap();
-        assert_eq!(req.command_id.as_str(), "cmd-1");
+        assert_eq!(req.command_id.as_ref().map(Ref::as_str), Some("cmd-1"));
         assert_eq!(req.correlation_id, None);
         assert_eq!(
             req.command,
@@ -307,6 +353,23 @@ mod tests {
     }
 
     #[test]
+    fn command_ids_are_references_of_up_to_256_characters() {
+        let with = |id: &str| {
+            serde_json::from_value::<CommandRequest>(
+                json!({"command_id": id, "command": {"type": "CloseAccount", "account_id": "a"}}),
+            )
+        };
+        assert!(with(&"c".repeat(MAX_REF_CHARS)).is_ok());
+        assert!(with(&"c".repeat(MAX_REF_CHARS + 1)).is_err());
+        assert!(with("a#b").is_err());
+        let bare = serde_json::from_value::<CommandRequest>(
+            json!({"command": {"type": "CloseAccount", "account_id": "a"}}),
+        )
+        .unwrap();
+        assert_eq!(bare.command_id, None);
+    }
+
+    #[test]
     fn ids_are_checked() {
         for bad in ["", "has space", "store#key", &"x".repeat(MAX_ID_CHARS + 1)] {
             let err = request(json!({"type": "CloseAccount", "account_id": bad})).unwrap_err();
@@ -340,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn outcomes_serialize_without_a_wrapper() {
+    fn outcomes_serialize_flat_with_an_outcome_field() {
         let ack = CommandOutcome::Accepted(CommandAck {
             command_id: "c".into(),
             stream_id: "a".into(),
@@ -349,7 +412,7 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_value(&ack).unwrap(),
-            json!({"command_id": "c", "stream_id": "a", "version": 3, "events": 1})
+            json!({"outcome": "accepted", "command_id": "c", "stream_id": "a", "version": 3, "events": 1})
         );
         let rejected = CommandOutcome::Rejected(Rejection {
             rule: "insufficient-funds".into(),
@@ -358,7 +421,7 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_value(&rejected).unwrap(),
-            json!({"rule": "insufficient-funds", "message": "No.", "data": {}})
+            json!({"outcome": "rejected", "rule": "insufficient-funds", "message": "No.", "data": {}})
         );
     }
 

@@ -59,19 +59,27 @@ fn rejection(rule: &str, message: String, data: Value) -> Rejection {
 
 /// Decides what a command does to an account: the new events, or the rule it breaks.
 ///
-/// Order of the checks: opening an account that exists (open or closed) is
-/// `account-exists`; any other command on a new account is `account-not-open`, on a
-/// closed one `account-closed`; then the amount rules.
+/// The checks run in hotcore's order, with its messages: a closed account refuses
+/// everything (`account-closed`, even a second `OpenAccount`); opening an open account is
+/// `account-exists`; anything but opening a new account is `account-not-open`; then the
+/// amount rules.
 pub fn decide(
     state: &AccountState,
     command: &AccountCommand,
 ) -> Result<Vec<AccountEvent>, Rejection> {
     let id = &state.account_id;
+    if state.status == AccountStatus::Closed {
+        return Err(rejection(
+            "account-closed",
+            format!("account {id} is closed"),
+            json!({ "account_id": id }),
+        ));
+    }
     if let AccountCommand::OpenAccount { owner_id, .. } = command {
         if state.status != AccountStatus::New {
             return Err(rejection(
                 "account-exists",
-                format!("Account {id} already exists."),
+                format!("account {id} is already open"),
                 json!({ "account_id": id }),
             ));
         }
@@ -79,22 +87,12 @@ pub fn decide(
             owner_id: owner_id.as_str().to_owned(),
         }]);
     }
-    match state.status {
-        AccountStatus::New => {
-            return Err(rejection(
-                "account-not-open",
-                format!("Account {id} is not open."),
-                json!({ "account_id": id }),
-            ));
-        }
-        AccountStatus::Closed => {
-            return Err(rejection(
-                "account-closed",
-                format!("Account {id} is closed."),
-                json!({ "account_id": id }),
-            ));
-        }
-        AccountStatus::Open => {}
+    if state.status == AccountStatus::New {
+        return Err(rejection(
+            "account-not-open",
+            format!("account {id} is not open"),
+            json!({ "account_id": id }),
+        ));
     }
     match command {
         AccountCommand::OpenAccount { .. } => unreachable!("handled above"),
@@ -124,7 +122,7 @@ pub fn decide(
                 return Err(rejection(
                     "insufficient-funds",
                     format!(
-                        "Cannot withdraw {} from account {id}: the balance is {}.",
+                        "cannot withdraw {} from a balance of {}",
                         amount.get(),
                         state.balance
                     ),
@@ -140,10 +138,7 @@ pub fn decide(
             if state.balance != 0 {
                 return Err(rejection(
                     "balance-not-zero",
-                    format!(
-                        "Account {id} cannot be closed while its balance is {}.",
-                        state.balance
-                    ),
+                    format!("cannot close an account holding {}", state.balance),
                     json!({ "balance": state.balance }),
                 ));
             }
@@ -257,17 +252,19 @@ mod tests {
     fn open_on_an_existing_account_is_account_exists() {
         let err = given(&[open("cust-1")], open_cmd()).unwrap_err();
         assert_eq!(err.rule, "account-exists");
+        assert_eq!(err.message, "account acc-1 is already open");
         assert_eq!(err.data["account_id"], "acc-1");
     }
 
     #[test]
-    fn open_on_a_closed_account_is_account_exists() {
+    fn open_on_a_closed_account_is_account_closed() {
         let err = given(
             &[open("cust-1"), AccountEvent::AccountClosed {}],
             open_cmd(),
         )
         .unwrap_err();
-        assert_eq!(err.rule, "account-exists");
+        assert_eq!(err.rule, "account-closed");
+        assert_eq!(err.message, "account acc-1 is closed");
     }
 
     #[test]
@@ -275,14 +272,14 @@ mod tests {
         for command in [deposit(1), withdraw(1), close()] {
             let err = given(&[], command).unwrap_err();
             assert_eq!(err.rule, "account-not-open");
-            assert!(err.message.contains("acc-1"), "{}", err.message);
+            assert_eq!(err.message, "account acc-1 is not open");
         }
     }
 
     #[test]
-    fn any_command_but_open_on_a_closed_account_is_account_closed() {
+    fn any_command_on_a_closed_account_is_account_closed() {
         let history = [open("cust-1"), AccountEvent::AccountClosed {}];
-        for command in [deposit(1), withdraw(1), close()] {
+        for command in [open_cmd(), deposit(1), withdraw(1), close()] {
             assert_eq!(given(&history, command).unwrap_err().rule, "account-closed");
         }
     }
@@ -323,7 +320,7 @@ mod tests {
             Value::Object(err.data),
             json!({"balance": 60, "amount": 61})
         );
-        assert!(err.message.ends_with('.'));
+        assert_eq!(err.message, "cannot withdraw 61 from a balance of 60");
     }
 
     #[test]
@@ -331,6 +328,7 @@ mod tests {
         let err = given(&[open("cust-1"), deposited(1)], close()).unwrap_err();
         assert_eq!(err.rule, "balance-not-zero");
         assert_eq!(Value::Object(err.data), json!({"balance": 1}));
+        assert_eq!(err.message, "cannot close an account holding 1");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The work of the two Account Lambdas, independent of the Lambda runtime: configuration
 //! from the environment, the command flow (load, fold, decide, conditional append, retry
-//! on a lost race) and the query (load, fold).
+//! on a lost race, snapshot) and the query (load, fold), as hotcore's runtime does them.
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -10,12 +10,15 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use lambda_runtime::Diagnostic;
 
-use crate::contracts::{AccountState, CommandOutcome, CommandRequest, GetAccount};
+use crate::contracts::{AccountView, CommandOutcome, CommandRequest, GetAccount};
 use crate::domain;
 use crate::store::{AccountStore, Appended, Metadata, StoreError};
 
-/// How often a command is decided again after losing a race for the next version.
-pub const MAX_ATTEMPTS: u32 = 5;
+/// How many times a command is decided before giving up on a stream that keeps moving
+/// (hotcore's default).
+pub const MAX_ATTEMPTS: u32 = 8;
+/// The first backoff cap after a lost race; it doubles with every attempt (hotcore's).
+const BACKOFF: Duration = Duration::from_millis(5);
 
 /// Why a command or query could not be answered (a rejection is an answer, not an error).
 #[derive(Debug)]
@@ -70,22 +73,124 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// Builds the store from the environment: `ACCOUNT_TABLE`, plus the SDK's own settings
-/// (`AWS_REGION`, static credentials, `AWS_ENDPOINT_URL_DYNAMODB` for an emulator).
-pub async fn store_from_env() -> Result<AccountStore, HandlerError> {
-    let table = std::env::var("ACCOUNT_TABLE")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
+/// The Account service of one execution environment: built once at init, reused by
+/// every invocation.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub store: AccountStore,
+    /// Save a snapshot each time a stream passes a multiple of this many events.
+    pub snapshot_every: u64,
+}
+
+impl Account {
+    /// Builds the service from the environment: the table from `ACCOUNT_TABLE` (or
+    /// hotcore's `HOTCORE_TABLE`), `HOTCORE_SNAPSHOT_EVERY` (default 100, as hotcore), and
+    /// the SDK's own settings (`AWS_REGION`, static credentials, and
+    /// `AWS_ENDPOINT_URL_DYNAMODB` for an emulator).
+    pub async fn from_env() -> Result<Self, HandlerError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let table = var("ACCOUNT_TABLE").or_else(|| var("HOTCORE_TABLE")).ok_or_else(|| {
             HandlerError::Config(
-                "ACCOUNT_TABLE is not set: it must name the Account event table".into(),
+                "ACCOUNT_TABLE (or HOTCORE_TABLE) is not set: it must name the Account event table".into(),
             )
         })?;
-    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    Ok(AccountStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        table,
-    ))
+        let raw_every = var("HOTCORE_SNAPSHOT_EVERY").unwrap_or_else(|| "100".into());
+        let snapshot_every = raw_every.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            HandlerError::Config(format!(
+                "HOTCORE_SNAPSHOT_EVERY must be a positive integer, got {raw_every:?}"
+            ))
+        })?;
+        let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        Ok(Account {
+            store: AccountStore::new(aws_sdk_dynamodb::Client::new(&config), table),
+            snapshot_every,
+        })
+    }
+
+    /// Runs one command: load the stream, fold, decide, append; then save a snapshot when
+    /// the stream passed a multiple of `snapshot_every`.
+    ///
+    /// Idempotency: a re-sent command id returns the first outcome and appends nothing.
+    /// When the decision accepts, the append's condition on the command record catches the
+    /// duplicate; when it rejects, the record is read, because a command that was accepted
+    /// once may be refused by the state it produced (a repeated withdrawal, say).
+    pub async fn execute(&self, request: &CommandRequest) -> Result<CommandOutcome, HandlerError> {
+        let store = &self.store;
+        let stream_id = request.command.account_id().as_str();
+        let command_id = request
+            .command_id
+            .as_ref()
+            .map(|id| id.as_str().to_owned())
+            .unwrap_or_else(new_command_id);
+        let metadata = Metadata {
+            correlation_id: request
+                .correlation_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned())
+                .unwrap_or_else(|| command_id.clone()),
+            causation_id: request
+                .causation_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+            actor: request
+                .actor
+                .clone()
+                .map(String::from)
+                .unwrap_or_else(|| "direct".to_owned()),
+            command_id,
+        };
+        for attempt in 0..MAX_ATTEMPTS {
+            let loaded = store.load(stream_id).await?;
+            let events = match domain::decide(&loaded.state, &request.command) {
+                Ok(events) => events,
+                Err(rejection) => {
+                    return Ok(match store.recorded_outcome(&metadata.command_id).await? {
+                        Some(first) => CommandOutcome::Accepted(first),
+                        None => CommandOutcome::Rejected(rejection),
+                    });
+                }
+            };
+            match store
+                .append(stream_id, loaded.version, &events, &metadata)
+                .await
+            {
+                Ok(Appended::Committed(ack)) => {
+                    let every = self.snapshot_every;
+                    if ack.version / every > loaded.version / every {
+                        let state = domain::fold(loaded.state, &events);
+                        store.save_snapshot(&state, ack.version).await?;
+                    }
+                    return Ok(CommandOutcome::Accepted(ack));
+                }
+                Ok(Appended::Duplicate(first)) => return Ok(CommandOutcome::Accepted(first)),
+                Err(StoreError::Conflict { .. }) => {
+                    tracing::info!(
+                        stream_id,
+                        attempt,
+                        "lost the race for the next version; retrying"
+                    );
+                    // Full jitter, as hotcore: 5 ms * 2^attempt at most.
+                    tokio::time::sleep(jitter(BACKOFF * 2u32.pow(attempt))).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(HandlerError::ConcurrencyConflict {
+            stream_id: stream_id.to_owned(),
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    /// Answers a query: load the stream and fold it.
+    pub async fn query(&self, request: &GetAccount) -> Result<AccountView, HandlerError> {
+        let stream_id = request.account_id.as_str();
+        let loaded = self.store.load(stream_id).await?;
+        Ok(AccountView {
+            stream_id: stream_id.to_owned(),
+            version: loaded.version,
+            state: loaded.state,
+        })
+    }
 }
 
 /// A random delay in `[0, cap)`: full jitter, so racing writers spread out.
@@ -95,71 +200,44 @@ fn jitter(cap: Duration) -> Duration {
     Duration::from_nanos(random % nanos)
 }
 
-/// Runs one command: load the stream (strongly consistent), fold, decide, append.
-///
-/// Idempotency: a re-sent command id returns the first outcome and appends nothing. When
-/// the decision accepts, the append's condition on the command record catches the
-/// duplicate; when it rejects, the record is read, because a command that was accepted
-/// once may be refused by the state it produced (a repeated withdrawal, say).
-pub async fn execute(
-    store: &AccountStore,
-    request: &CommandRequest,
-) -> Result<CommandOutcome, HandlerError> {
-    let stream_id = request.command.account_id().as_str();
-    let metadata = Metadata {
-        command_id: request.command_id.to_string(),
-        correlation_id: request
-            .correlation_id
-            .as_ref()
-            .unwrap_or(&request.command_id)
-            .to_string(),
-        causation_id: request.causation_id.as_ref().map(ToString::to_string),
-        actor: request
-            .actor
-            .clone()
-            .map(String::from)
-            .unwrap_or_else(|| "anonymous".to_owned()),
-    };
-    for attempt in 1..=MAX_ATTEMPTS {
-        let loaded = store.load(stream_id, true).await?;
-        let events = match domain::decide(&loaded.state, &request.command) {
-            Ok(events) => events,
-            Err(rejection) => {
-                return Ok(match store.recorded_outcome(&metadata.command_id).await? {
-                    Some(first) => CommandOutcome::Accepted(first),
-                    None => CommandOutcome::Rejected(rejection),
-                });
-            }
-        };
-        match store
-            .append(stream_id, loaded.version, &events, &metadata)
-            .await
-        {
-            Ok(Appended::Committed(ack) | Appended::Duplicate(ack)) => {
-                return Ok(CommandOutcome::Accepted(ack));
-            }
-            Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
-                tracing::info!(
-                    stream_id,
-                    attempt,
-                    "lost the race for the next version; retrying"
-                );
-                tokio::time::sleep(jitter(Duration::from_millis(10 << attempt))).await;
-            }
-            Err(StoreError::Conflict { .. }) => break,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(HandlerError::ConcurrencyConflict {
-        stream_id: stream_id.to_owned(),
-        attempts: MAX_ATTEMPTS,
-    })
+/// A fresh random UUID (version 4), for commands sent without an id (as hotcore does).
+pub fn new_command_id() -> String {
+    // RandomState is seeded from the OS once per thread and differs on every call: good
+    // enough for ids without pulling in a random-number crate.
+    let state = RandomState::new();
+    let mut bits = (u128::from(state.hash_one(1u8)) << 64) | u128::from(state.hash_one(2u8));
+    bits = (bits & !(0xF << 76)) | (0x4 << 76); // version 4
+    bits = (bits & !(0x3 << 62)) | (0x2 << 62); // RFC 4122 variant
+    let hex = format!("{bits:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
-/// Answers a query: load the stream (eventually consistent) and fold it.
-pub async fn query(
-    store: &AccountStore,
-    request: &GetAccount,
-) -> Result<AccountState, HandlerError> {
-    Ok(store.load(request.account_id.as_str(), false).await?.state)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_command_ids_are_distinct_v4_uuids() {
+        let a = new_command_id();
+        let b = new_command_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!("89ab".contains(&a[19..20]), "{a}");
+        assert!(crate::contracts::Ref::try_from(a).is_ok());
+    }
+
+    #[test]
+    fn jitter_stays_below_its_cap() {
+        for _ in 0..100 {
+            assert!(jitter(Duration::from_millis(5)) < Duration::from_millis(5));
+        }
+    }
 }

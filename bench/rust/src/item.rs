@@ -3,9 +3,11 @@
 //! One item per event: `stream_id` (S, partition key), `version` (N, sort key, from 1,
 //! gap-free), `type` (S), `data` (M: the event's fields with `type` again), `command_id`,
 //! `correlation_id`, `causation_id` (absent when there is none), `timestamp` (RFC 3339
-//! UTC) and `actor`. One idempotency record per accepted command in the same table:
-//! `stream_id` = `command#<command_id>`, `version` = 0, with `stream_ref`, `version_ref`
-//! and `events` saying where the command's events went.
+//! UTC) and `actor`. In the same table, as hotcore's store writes them: one idempotency
+//! record per accepted command, `stream_id` = `command#<command_id>`, `version` = 0, with
+//! `ref_stream`, `ref_version` and `events` saying where the command's events went; and
+//! snapshots, `stream_id` = `<stream_id>#snapshot`, `version` = the version folded in,
+//! with `state` (the state as JSON text).
 
 use std::collections::HashMap;
 
@@ -41,8 +43,8 @@ pub struct StoredEvent {
 pub struct CommandRecord {
     pub stream_id: String,
     pub version: u64,
-    pub stream_ref: String,
-    pub version_ref: u64,
+    pub ref_stream: String,
+    pub ref_version: u64,
     pub events: u64,
 }
 
@@ -51,8 +53,8 @@ impl CommandRecord {
         CommandRecord {
             stream_id: command_record_key(command_id),
             version: 0,
-            stream_ref: stream_id.to_owned(),
-            version_ref: version,
+            ref_stream: stream_id.to_owned(),
+            ref_version: version,
             events,
         }
     }
@@ -65,11 +67,25 @@ impl CommandRecord {
                 .strip_prefix(COMMAND_RECORD_PREFIX)
                 .unwrap_or(&self.stream_id)
                 .to_owned(),
-            stream_id: self.stream_ref.clone(),
-            version: self.version_ref,
+            stream_id: self.ref_stream.clone(),
+            version: self.ref_version,
             events: self.events,
         }
     }
+}
+
+/// A folded state saved so that loads start from it instead of from version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotItem {
+    pub stream_id: String,
+    pub version: u64,
+    /// The state as JSON text, the same text hotcore writes (msgspec field order).
+    pub state: String,
+}
+
+/// Partition key of a stream's snapshots.
+pub fn snapshot_key(stream_id: &str) -> String {
+    format!("{stream_id}#snapshot")
 }
 
 /// Partition key of a command's idempotency record.
@@ -108,6 +124,11 @@ pub fn event_from_item(item: Item) -> Result<StoredEvent, BadItem> {
 /// Encodes a value (event or record) as an item.
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, serde_dynamo::Error> {
     serde_dynamo::aws_sdk_dynamodb_1::to_item(value)
+}
+
+/// Decodes a snapshot item.
+pub fn snapshot_from_item(item: Item) -> Result<SnapshotItem, BadItem> {
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| BadItem(e.to_string()))
 }
 
 /// Decodes a command record.
@@ -236,7 +257,8 @@ mod tests {
         let item = to_item(&record).unwrap();
         assert_eq!(item["stream_id"], s("command#cmd-7"));
         assert_eq!(item["version"], n("0"));
-        assert_eq!(item["version_ref"], n("12"));
+        assert_eq!(item["ref_version"], n("12"));
+        assert_eq!(item["ref_stream"], s("acc-1"));
         let ack = record_from_item(item).unwrap().ack();
         assert_eq!(
             ack,

@@ -1,23 +1,26 @@
-//! The Account event store on DynamoDB through aws-sdk-dynamodb: load a stream (paginated
-//! Query, folded page by page) and append a command's events atomically, conditional on
-//! the expected version, together with the command's idempotency record.
+//! The Account event store on DynamoDB through aws-sdk-dynamodb, doing what hotcore's
+//! DynamoDB store does: load a stream (newest snapshot, then a paginated Query of the
+//! events after it, folded page by page), append a command's events atomically,
+//! conditional on the expected version, with the command's idempotency record, and save
+//! snapshots.
 
 use std::fmt;
 use std::time::SystemTime;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
 use crate::contracts::{AccountEvent, AccountState, CommandAck};
 use crate::domain;
 use crate::item::{
-    BadItem, CommandRecord, StoredEvent, command_record_key, event_from_item, record_from_item,
-    to_item,
+    BadItem, CommandRecord, SnapshotItem, StoredEvent, command_record_key, event_from_item,
+    record_from_item, snapshot_from_item, snapshot_key, to_item,
 };
 
 /// DynamoDB's limit on the actions of one TransactWriteItems call.
@@ -51,7 +54,7 @@ impl fmt::Display for StoreError {
             ),
             StoreError::TooManyEvents { events } => write!(
                 f,
-                "{events} events and the command record exceed DynamoDB's {MAX_TRANSACTION_ACTIONS} actions per transaction"
+                "{events} events, the command record and the version check exceed DynamoDB's {MAX_TRANSACTION_ACTIONS} actions per transaction"
             ),
             StoreError::BadItem(e) => e.fmt(f),
             StoreError::Aws(message) => write!(f, "DynamoDB request failed: {message}"),
@@ -111,23 +114,28 @@ impl AccountStore {
         }
     }
 
-    /// Loads and folds a stream. Strongly consistent reads for the command path (it
-    /// decides on the state), eventually consistent ones for queries (half the read cost).
-    pub async fn load(&self, stream_id: &str, consistent: bool) -> Result<Loaded, StoreError> {
+    /// Loads and folds a stream: from its newest snapshot if it has one, then every event
+    /// after it. Reads are strongly consistent, as in hotcore (the command path decides on
+    /// the state; hotcore's query path uses the same load).
+    pub async fn load(&self, stream_id: &str) -> Result<Loaded, StoreError> {
+        let mut loaded = match self.load_snapshot(stream_id).await? {
+            Some(snapshot) => snapshot,
+            None => Loaded {
+                state: domain::initial(stream_id),
+                version: 0,
+            },
+        };
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("#s = :s")
-            .expression_attribute_names("#s", "stream_id")
+            .key_condition_expression("stream_id = :s AND #v >= :v")
+            .expression_attribute_names("#v", "version")
             .expression_attribute_values(":s", AttributeValue::S(stream_id.to_owned()))
-            .consistent_read(consistent)
+            .expression_attribute_values(":v", AttributeValue::N((loaded.version + 1).to_string()))
+            .consistent_read(true)
             .into_paginator()
             .send();
-        let mut loaded = Loaded {
-            state: domain::initial(stream_id),
-            version: 0,
-        };
         while let Some(page) = pages.next().await {
             let page = page.map_err(aws)?;
             for item in page.items.unwrap_or_default() {
@@ -146,13 +154,83 @@ impl AccountStore {
         Ok(loaded)
     }
 
+    /// The newest snapshot of a stream, if any.
+    pub async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Loaded>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("stream_id = :s")
+            .expression_attribute_values(":s", AttributeValue::S(snapshot_key(stream_id)))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(aws)?;
+        let Some(item) = page.items.unwrap_or_default().into_iter().next() else {
+            return Ok(None);
+        };
+        let snapshot = snapshot_from_item(item)?;
+        let state: AccountState = serde_json::from_str(&snapshot.state).map_err(|e| {
+            BadItem(format!(
+                "snapshot {stream_id}@{} is not an Account state: {e}",
+                snapshot.version
+            ))
+        })?;
+        if state.account_id != stream_id {
+            return Err(BadItem(format!(
+                "snapshot of {stream_id} holds the state of {}",
+                state.account_id
+            ))
+            .into());
+        }
+        Ok(Some(Loaded {
+            state,
+            version: snapshot.version,
+        }))
+    }
+
+    /// Saves a snapshot of `state` at `version`. Snapshots are append-only too: one that
+    /// exists already at this version is left as it is.
+    pub async fn save_snapshot(
+        &self,
+        state: &AccountState,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        let snapshot = SnapshotItem {
+            stream_id: snapshot_key(&state.account_id),
+            version,
+            state: serde_json::to_string(state).map_err(aws)?,
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&snapshot).map_err(aws)?))
+            .condition_expression("attribute_not_exists(#v)")
+            .expression_attribute_names("#v", "version")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(_) => Ok(()),
+                other => Err(aws(other)),
+            },
+        }
+    }
+
     /// Appends the events of one command after `expected_version`, with its idempotency
     /// record, in one transaction: all or nothing.
     ///
-    /// Every Put is conditional on its key being free, so a concurrent writer makes the
-    /// whole transaction fail ([`StoreError::Conflict`]), and a re-sent command id fails on
-    /// the record, whose old value DynamoDB returns with the cancellation (`ALL_OLD`), so a
-    /// duplicate is told apart without another read.
+    /// The same transaction as hotcore's: a Put per event, conditional on its key being
+    /// free, so a concurrent writer makes the whole transaction fail
+    /// ([`StoreError::Conflict`]); the command record, conditional on being new, so a
+    /// re-sent command id fails on it and DynamoDB returns the first outcome with the
+    /// cancellation (`ALL_OLD`), told apart from a conflict without another read; and,
+    /// after version 0, a check that the previous event exists, so an expected version
+    /// ahead of the stream cannot leave a gap.
     pub async fn append(
         &self,
         stream_id: &str,
@@ -160,7 +238,7 @@ impl AccountStore {
         events: &[AccountEvent],
         metadata: &Metadata,
     ) -> Result<Appended, StoreError> {
-        if events.len() + 1 > MAX_TRANSACTION_ACTIONS {
+        if events.len() + 2 > MAX_TRANSACTION_ACTIONS {
             return Err(StoreError::TooManyEvents {
                 events: events.len(),
             });
@@ -170,7 +248,7 @@ impl AccountStore {
         let timestamp = DateTime::from(SystemTime::now())
             .fmt(DateTimeFormat::DateTime)
             .map_err(aws)?;
-        let mut actions = Vec::with_capacity(events.len() + 1);
+        let mut actions = Vec::with_capacity(events.len() + 2);
         for (offset, event) in events.iter().enumerate() {
             let stored = StoredEvent {
                 stream_id: stream_id.to_owned(),
@@ -183,7 +261,7 @@ impl AccountStore {
                 timestamp: timestamp.clone(),
                 actor: metadata.actor.clone(),
             };
-            actions.push(self.put_if_absent(to_item(&stored).map_err(aws)?, false)?);
+            actions.push(self.put_if_absent(to_item(&stored).map_err(aws)?, "version")?);
         }
         let version = expected_version + events.len() as u64;
         let record = CommandRecord::new(
@@ -192,7 +270,22 @@ impl AccountStore {
             version,
             events.len() as u64,
         );
-        actions.push(self.put_if_absent(to_item(&record).map_err(aws)?, true)?);
+        actions.push(self.put_if_absent(to_item(&record).map_err(aws)?, "stream_id")?);
+        if expected_version > 0 {
+            let previous = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key("stream_id", AttributeValue::S(stream_id.to_owned()))
+                .key("version", AttributeValue::N(expected_version.to_string()))
+                .condition_expression("attribute_exists(#v)")
+                .expression_attribute_names("#v", "version")
+                .build()
+                .map_err(aws)?;
+            actions.push(
+                TransactWriteItem::builder()
+                    .condition_check(previous)
+                    .build(),
+            );
+        }
 
         let result = self
             .client
@@ -208,9 +301,15 @@ impl AccountStore {
                     return Err(aws(err));
                 };
                 let reasons = cancelled.cancellation_reasons();
-                let failed = |i: usize| {
-                    reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                };
+                let code = |i: usize| reasons.get(i).and_then(|r| r.code());
+                let failed = |i: usize| code(i) == Some("ConditionalCheckFailed");
+                // the previous event is missing: the expected version is ahead of the stream
+                if expected_version > 0 && failed(events.len() + 1) {
+                    return Err(StoreError::Conflict {
+                        stream_id: stream_id.to_owned(),
+                        expected_version,
+                    });
+                }
                 if failed(events.len()) {
                     let old = reasons[events.len()].item().cloned();
                     let first = match old {
@@ -222,7 +321,10 @@ impl AccountStore {
                         return Ok(Appended::Duplicate(ack));
                     }
                 }
-                if (0..events.len()).any(failed) {
+                // another transaction holds one of these items right now: a race as well
+                if (0..events.len()).any(failed)
+                    || (0..reasons.len()).any(|i| code(i) == Some("TransactionConflict"))
+                {
                     return Err(StoreError::Conflict {
                         stream_id: stream_id.to_owned(),
                         expected_version,
@@ -257,23 +359,21 @@ impl AccountStore {
         }
     }
 
+    /// A Put conditional on the item not existing yet (`key` is one of its key
+    /// attributes), returning the existing item when the condition fails.
     fn put_if_absent(
         &self,
         item: crate::item::Item,
-        return_old: bool,
+        key: &str,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut put = Put::builder()
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#v)")
-            .expression_attribute_names("#v", "version");
-        if return_old {
-            put = put.return_values_on_condition_check_failure(
-                ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        }
-        Ok(TransactWriteItem::builder()
-            .put(put.build().map_err(aws)?)
-            .build())
+            .condition_expression("attribute_not_exists(#k)")
+            .expression_attribute_names("#k", key)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(aws)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 }
