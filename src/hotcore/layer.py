@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -235,8 +236,11 @@ def run(
     return result.stdout if capture else ""
 
 
+_STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(f"[layer] {message}", file=sys.stderr, flush=True)
+    print(f"[layer {time.monotonic() - _STARTED:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def files_under(root: Path) -> Iterator[Path]:
@@ -364,7 +368,10 @@ def read_sysconfigdata(path: Path) -> dict[str, object]:
             and isinstance(node.targets[0], ast.Name)
             and node.targets[0].id == "build_time_vars"
         ):
-            value = ast.literal_eval(node.value)
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise LayerError(f"{path}: build_time_vars is not a literal ({exc})") from exc
             if isinstance(value, dict):
                 return {str(k): v for k, v in value.items()}
     raise LayerError(f"{path} has no build_time_vars dict")
@@ -814,11 +821,13 @@ def install_emulated_site(paths: Paths, wheel: Path) -> Path:
 
 def run_emulated_tests(paths: Paths, pytest_args: Sequence[str]) -> int:
     """Runs the `emulated` tests with arm64 CPython under qemu on the aarch64 wheel."""
+    log("collecting the tests marked emulated")
     ids = emulated_node_ids(paths)
     if not ids:
         raise LayerError("no test is marked `emulated`: nothing would check the arm64 wheel")
     wheel = build_wheel(paths, TARGETS["aarch64"])
     tree = ensure_arm64_tree(paths)
+    log("installing the aarch64 wheel and the test tools for arm64 CPython")
     site = install_emulated_site(paths, wheel)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
