@@ -35,12 +35,7 @@ COMPILED_MODULES = [
 
 #: Listed modules that are still being written: a build may go without them.
 #: Remove a name once its module is merged, so that a build missing it fails.
-NOT_YET_WRITTEN = {
-    "hotcore.domain.account.reducer",
-    "hotcore.domain.inventory.reducer",
-    "hotcore.domain.order.reducer",
-    "hotcore.domain.customer.reducer",
-}
+NOT_YET_WRITTEN: set[str] = set()  # e.g. {"hotcore.domain.shipment.reducer"}
 
 HERE = Path(__file__).resolve().parent
 

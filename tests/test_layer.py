@@ -39,10 +39,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def setup_py_constant(name: str) -> object:
     """A literal assigned at the top level of setup.py (read, not executed)."""
     for node in ast.parse((ROOT / "setup.py").read_text()).body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [
-            name
-        ]:
-            return ast.literal_eval(node.value)
+        match node:
+            case ast.Assign(targets=[ast.Name(id=found)], value=value) if found == name:
+                return ast.literal_eval(value)
+            case ast.AnnAssign(target=ast.Name(id=found), value=value) if found == name:
+                assert value is not None
+                return ast.literal_eval(value)
     raise AssertionError(f"setup.py assigns no {name}")
 
 
