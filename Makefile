@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@test -n "$(PYTHON_313)" || { echo "error: Python 3.13 not found (see scripts/find-python.sh)" >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON_313) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/hotcore demo
 
+LINTED := $(wildcard src tests handlers infra bench setup.py)
+
 test: $(STAMP)
-	$(VENV)/bin/ruff format --check src tests handlers infra bench
-	$(VENV)/bin/ruff check src tests handlers infra bench
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
