@@ -244,7 +244,7 @@ impl AccountStore {
             });
         }
         // Account items are far below the 400 KB item and 4 MB transaction limits
-        // (ids <= 128 and references <= 500 characters), so no size check is needed.
+        // (ids of at most 256 and references of at most 500 characters): no size check.
         let timestamp = DateTime::from(SystemTime::now())
             .fmt(DateTimeFormat::DateTime)
             .map_err(aws)?;
