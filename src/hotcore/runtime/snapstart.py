@@ -31,7 +31,7 @@ def register(*, before_snapshot: Hook | None = None, after_restore: Hook | None 
         "snap-start"
     ):
         # Only where SnapStart runs; elsewhere the import would be wasted cold-start time.
-        from snapshot_restore_py import (  # type: ignore[import-not-found]
+        from snapshot_restore_py import (
             register_after_restore,
             register_before_snapshot,
         )
