@@ -34,7 +34,7 @@ import msgspec
 
 from hotcore.aws.dynamodb import DynamoDB
 from hotcore.aws.errors import ConditionalCheckFailed, TransactionCanceled, TransactionConflict
-from hotcore.codec.dynamodb import deserialize_item, serialize_item
+from hotcore.codec.dynamodb import serialize_item
 from hotcore.codec.query_page import page_decoder
 from hotcore.contracts.common import CommandAck, Envelope, Guard
 from hotcore.store.codec import JsonCodec
@@ -188,7 +188,7 @@ class DynamoEventStore[E, S]:
                 }
             )
         except TransactionCanceled as cancelled:
-            return self._explain(cancelled, actions, items, ack, guards, expected_version)
+            return self._explain(cancelled, events, ack, guards, expected_version)
         except TransactionConflict as conflict:
             # another transaction holds one of these items right now: a race, retry by reload
             raise ConcurrencyConflict(stream_id, expected_version, None) from conflict
@@ -265,15 +265,14 @@ class DynamoEventStore[E, S]:
     def _explain(
         self,
         cancelled: TransactionCanceled,
-        actions: list[Item],
-        items: list[Item],
+        events: Sequence[Envelope[E]],
         ack: CommandAck,
         guards: Sequence[Guard],
         expected_version: int,
     ) -> CommandAck:
         """Turn a cancelled transaction into the store's typed outcome, or retry it once."""
         reasons = cancelled.reasons
-        n = len(items)
+        n = len(events)
         failed = {i for i, r in enumerate(reasons) if r.code == "ConditionalCheckFailed"}
         head = n + 1 + len(guards)  # the ConditionCheck on the previous event, if any
         if head in failed:
@@ -301,7 +300,7 @@ class DynamoEventStore[E, S]:
             return self.append(
                 ack.stream_id,
                 expected_version,
-                [msgspec.convert(deserialize_item(i), self._envelope_type) for i in items],
+                events,
                 command_id=ack.command_id,
                 guards=kept,
             )
