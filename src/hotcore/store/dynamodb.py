@@ -40,12 +40,10 @@ from hotcore.contracts.common import CommandAck, Envelope, Guard
 from hotcore.store.codec import JsonCodec
 from hotcore.store.port import (
     DEFAULT_PAGE_SIZE,
-    MAX_ITEM_BYTES,
     ConcurrencyConflict,
     DuplicateCommand,
     GuardViolation,
     InvalidAppend,
-    LimitExceeded,
     Snapshot,
     check_append,
 )
@@ -199,9 +197,6 @@ class DynamoEventStore[E, S]:
         if plain.get("causation_id") is None:
             plain.pop("causation_id", None)
         item: Item = serialize_item(plain)
-        size = item_size(item)
-        if size > MAX_ITEM_BYTES:
-            raise LimitExceeded(f"event {event.version} of {event.stream_id}", size, MAX_ITEM_BYTES)
         return item
 
     def _actions(self, items: list[Item], ack: CommandAck, guards: Sequence[Guard]) -> list[Item]:
