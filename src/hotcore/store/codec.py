@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from hotcore.contracts.common import Envelope
-from hotcore.store.port import Snapshot
+from hotcore.contracts.common import Envelope, Guard
+from hotcore.store.port import Snapshot, check_append
 
 
 class JsonCodec[E, S]:
@@ -24,6 +25,21 @@ class JsonCodec[E, S]:
 
     def encode(self, value: object) -> bytes:
         return self.encoder.encode(value)
+
+    def encode_append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[Envelope[E]],
+        command_id: str,
+        guards: Sequence[Guard],
+    ) -> list[bytes]:
+        """The events as stored, once the append passed the port's checks (sizes included)."""
+        encoded = [self.encoder.encode(event) for event in events]
+        check_append(
+            stream_id, expected_version, events, command_id, guards, [len(e) for e in encoded]
+        )
+        return encoded
 
     def decode_envelope(self, raw: bytes | str) -> Envelope[E]:
         return self.envelope_decoder.decode(raw)

@@ -20,7 +20,6 @@ from hotcore.store.port import (
     GuardViolation,
     OutboxEntry,
     Snapshot,
-    check_append,
 )
 
 
@@ -77,10 +76,7 @@ class MemoryEventStore[E, S]:
         command_id: str,
         guards: Sequence[Guard] = (),
     ) -> CommandAck:
-        encoded = [self._codec.encode(event) for event in events]
-        check_append(
-            stream_id, expected_version, events, command_id, guards, [len(e) for e in encoded]
-        )
+        encoded = self._codec.encode_append(stream_id, expected_version, events, command_id, guards)
         with self._db.lock:
             first = self._commands.get(command_id)
             if first is not None:

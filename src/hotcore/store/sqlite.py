@@ -26,7 +26,6 @@ from hotcore.store.port import (
     GuardViolation,
     OutboxEntry,
     Snapshot,
-    check_append,
 )
 
 DEFAULT_PATH = Path(".hotcore") / "hotcore.db"
@@ -160,10 +159,7 @@ class SqliteEventStore[E, S]:
         command_id: str,
         guards: Sequence[Guard] = (),
     ) -> CommandAck:
-        encoded = [self._codec.encode(event) for event in events]
-        check_append(
-            stream_id, expected_version, events, command_id, guards, [len(e) for e in encoded]
-        )
+        encoded = self._codec.encode_append(stream_id, expected_version, events, command_id, guards)
         conn = self._db.connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
