@@ -29,7 +29,7 @@ from hotcore.store.dynamodb import DynamoEventStore, item_size
 from hotcore.store.port import MAX_ITEM_BYTES, DuplicateCommand
 from tests.store_contract import *  # noqa: F403
 from tests.store_contract import MakeStore, Note, append, read_all
-from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.fault_proxy import Fault, FaultProxy, aws_error_body
 from tests.support.fixtures import (  # noqa: F401
     moto_fault_proxy_fixture,
     moto_server_fixture,
@@ -129,3 +129,31 @@ def test_a_connection_dropped_after_a_successful_write_neither_loses_nor_duplica
     assert stored[1].data == Deposited(amount=7)
     with pytest.raises(DuplicateCommand):
         append(store, "a", 2, [Deposited(amount=7)], "dep")
+
+
+def test_a_transaction_conflict_is_a_lost_race_the_command_flow_retries(
+    moto_fault_proxy: FaultProxy, moto_server: MotoServer, unique_name: str
+) -> None:
+    """moto never reports TransactionConflict; the fault double does, both ways AWS does."""
+    table, guards = make_tables(moto_server, unique_name)
+    store = DynamoEventStore(
+        via(moto_fault_proxy), table, "account", AccountEvent, AccountState, guard_table=guards
+    )
+    commands = CommandService(ACCOUNT, store, sleep=lambda _: None, rng=random.Random(2))
+    cancelled = aws_error_body(
+        "TransactionCanceledException",
+        "Transaction cancelled, please refer cancellation reasons for specific reasons",
+        CancellationReasons=[{"Code": "TransactionConflict"}, {"Code": "None"}],
+    )
+    moto_fault_proxy.script(
+        Fault.respond(400, cancelled, operation="TransactWriteItems"),
+        Fault.respond(
+            400,
+            aws_error_body("TransactionConflictException", "conflict"),
+            operation="TransactWriteItems",
+        ),
+    )
+    ack = commands.handle(OpenAccount(account_id="a", owner_id="o"), command_id="open", actor="t")
+    assert ack == CommandAck(command_id="open", stream_id="a", version=1, events=1)
+    assert commands.conflicts == 2
+    assert [e.version for e in read_all(store, "a")] == [1]
