@@ -899,13 +899,16 @@ def _parser() -> argparse.ArgumentParser:
         ("test-compiled", "pytest against the compiled x86_64 wheel"),
         ("test-emulated", "the `emulated` tests under qemu-aarch64 on the aarch64 wheel"),
     ):
-        cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("pytest_args", nargs=argparse.REMAINDER)
+        # every further argument goes to pytest (see main)
+        sub.add_parser(name, help=f"{text}; further arguments go to pytest")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in ("test-compiled", "test-emulated"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     paths = Paths(Path(args.source).resolve())
     if not (paths.root / "setup.py").is_file():
         print(f"error: {paths.root} is not a hotcore checkout (no setup.py)", file=sys.stderr)
@@ -923,7 +926,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 build_layers(paths, arches, native=args.native, keep_sources=args.keep_sources)
             return 0
-        pytest_args = [a for a in args.pytest_args if a != "--"]
+        pytest_args = [a for a in extra if a != "--"]
         if args.command == "test-compiled":
             return run_compiled_tests(paths, pytest_args)
         return run_emulated_tests(paths, pytest_args)
