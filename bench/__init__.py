@@ -1,0 +1,1 @@
+"""hotcore's benchmarks: baselines (naive/, rust/), throughput suites (throughput/), the report."""
