@@ -798,7 +798,7 @@ EMULATED_PLUGIN_SOURCE = '''"""hypothesis settings under qemu (written by hotcor
 
 from hypothesis import settings
 
-settings.register_profile("hotcore-emulated", deadline=None, max_examples=20)
+settings.register_profile("hotcore-emulated", deadline=None, max_examples=10)
 settings.load_profile("hotcore-emulated")
 '''
 
