@@ -13,6 +13,7 @@ the synth fail, and every acknowledgment in the stacks carries its reason.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from aws_cdk import App, Environment, Validations
@@ -52,7 +53,13 @@ def build_app(
     """Every hotcore stack in one app, with the AwsSolutions checks registered."""
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = DEFAULT_OUTDIR
-    app = App(outdir=None if outdir is None else str(outdir))
+    app = App(
+        outdir=None if outdir is None else str(outdir),
+        # Strong (export/import) on purpose: the shared stack exports only identifiers
+        # that never change (bus, API, saga, roles, key). The layer, whose ARN changes
+        # with every build, is therefore declared in each aggregate stack, not shared.
+        context={"@aws-cdk/core:defaultCrossStackReferences": "strong"},
+    )
     env = environment(app, account, region)
 
     shared = SharedStack(
@@ -88,7 +95,12 @@ def build_app(
 
 
 def main() -> None:
-    build_app().synth()
+    assembly = build_app().synth()
+    # The CDK CLI prints annotations; a plain ``python -m infra.app`` has to say them itself.
+    for stack in assembly.stacks:
+        for message in stack.messages:
+            print(f"{message.level.name} {message.id}: {message.entry.data}", file=sys.stderr)
+    print(f"synthesized {len(assembly.stacks)} stacks into {assembly.directory}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def layer_code(scope: Construct) -> lambda_.Code:
         return lambda_.Code.from_asset(str(LAYER_ZIP))
     Annotations.of(scope).add_warning_v2(
         "hotcore:layer-fallback",
-        f"{LAYER_ZIP.relative_to(REPO_ROOT)} not found: this layer holds hotcore's pure-Python "
+        f"{LAYER_ZIP} not found: this layer holds hotcore's pure-Python "
         "sources only, without msgspec. Run `make layer` before `cdk deploy`.",
     )
     return lambda_.Code.from_asset(str(_pure_python_layer()))
