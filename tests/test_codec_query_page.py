@@ -32,6 +32,8 @@ from hotcore.contracts.common import Envelope
 from tests.support.fixtures import moto_server_fixture, unique_name_fixture  # noqa: F401
 from tests.support.moto_server import MotoServer, create_table
 
+# DynamoDB numbers hold 38 significant digits: larger ints are refused, correctly
+NUMBERS = st.integers(-(10**30), 10**30)
 AccountEnvelope = Envelope[AccountEvent]
 ids = st.from_regex(r"[A-Za-z0-9._:@-]{1,24}", fullmatch=True)
 texts = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=30)
@@ -237,7 +239,7 @@ class Everything(Struct, frozen=True, kw_only=True):
 everything = st.builds(
     Everything,
     text=st.text(max_size=10),
-    whole=st.integers(-(10**30), 10**30),
+    whole=NUMBERS,
     real=st.sampled_from([0.5, -2.25, 1e20, 3.0, 0.0]),
     money=st.decimals(
         allow_nan=False, allow_infinity=False, places=4, max_value=10**20, min_value=-(10**20)
@@ -250,14 +252,14 @@ everything = st.builds(
     colour=st.sampled_from(Colour),
     level=st.sampled_from(Level),
     kind=st.sampled_from(["a", "b"]),
-    maybe=st.none() | st.integers(),
-    either=st.text(max_size=5) | st.integers(),
-    numbers=st.lists(st.integers(), max_size=4),
+    maybe=st.none() | NUMBERS,
+    either=st.text(max_size=5) | NUMBERS,
+    numbers=st.lists(NUMBERS, max_size=4),
     words=st.lists(st.text(max_size=5), max_size=3).map(tuple),
     tags=st.sets(st.text(max_size=5), max_size=3),
     counts=st.frozensets(st.integers(-100, 100), max_size=3),
     blobs=st.sets(st.binary(min_size=1, max_size=4), max_size=3),
-    scores=st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    scores=st.dictionaries(st.text(max_size=5), NUMBERS, max_size=3),
     optional_scores=st.dictionaries(
         st.text(max_size=5),
         st.none() | st.decimals(places=2, max_value=10**6, min_value=-(10**6)),
@@ -268,9 +270,9 @@ everything = st.builds(
         st.builds(Line, sku=st.text(max_size=5), quantity=st.integers(0, 100)), max_size=3
     ),
     nested=st.lists(st.lists(st.text(max_size=3), max_size=2), max_size=2),
-    anything=st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2),
+    anything=st.none() | NUMBERS | st.text(max_size=5) | st.lists(NUMBERS, max_size=2),
     renamed=st.text(max_size=5),
-    defaulted=st.integers(),
+    defaulted=NUMBERS,
     factory=st.lists(st.text(max_size=3), max_size=2),
 )
 
