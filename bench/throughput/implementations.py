@@ -246,7 +246,7 @@ def hotcore_append() -> Callable[[], bytes]:
     client = RecordingDynamoDB()
     store: DynamoEventStore[Any, Any] = DynamoEventStore(
         client,  # type: ignore[arg-type]
-        "accounts",
+        "bench",  # the naive baseline's table name here (HOTCORE_TABLE), for comparisons
         "account",
         AccountEvent,
         AccountState,

@@ -23,7 +23,27 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 if the checked-in export is stale"
     )
 
+    bench = commands.add_parser(
+        "bench", help="benchmarks vs naive Python and Rust: bench/REPORT.md, charts, JSON"
+    )
+    bench.add_argument("--quick", action="store_true", help="a short run (report in bench/results)")
+    bench_commands = bench.add_subparsers(dest="bench_command")
+    from hotcore.bench import add_fold_arguments  # argparse only: --help stays instant
+
+    add_fold_arguments(
+        bench_commands.add_parser("fold", help="decode + fold throughput of an aggregate's streams")
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        if args.bench_command == "fold":
+            from hotcore.bench.fold import run_fold
+
+            return run_fold(args)
+        from hotcore.bench.run import run_bench
+
+        run_bench(quick=args.quick)
+        return 0
     if args.command == "demo":
         from hotcore.demo import run_demo
 
