@@ -49,7 +49,9 @@ schema: $(STAMP)
 	$(VENV)/bin/hotcore schema
 
 synth: $(STAMP)
+	rm -rf infra/cdk.out
 	$(PY) -m infra.app
+	$(VENV)/bin/cfn-lint --non-zero-exit-code error --ignore-checks W3005 -- infra/cdk.out/*.template.json
 
 layer: $(STAMP)
 	$(PY) -m hotcore.layer layer
