@@ -4,7 +4,8 @@ Keys and items (``stream_id`` is the partition key, ``version`` the sort key):
 
 * event: ``(stream_id, version)`` with ``type``, ``data`` (a map: the event's fields),
   ``command_id``, ``correlation_id``, ``causation_id`` (absent when none), ``timestamp``
-  and ``actor``. Only event items have ``type`` and ``data``: the Streams filter passes items with ``type``.
+  and ``actor``. Only event items have ``type`` and ``data``: the Streams filter passes
+  items with ``type``.
 * command record: ``("command#<command_id>", 0)`` with ``ref_stream``, ``ref_version``
   and ``events``: the first outcome of a command id, for idempotency.
 * snapshot: ``("<stream_id>#snapshot", version)`` with ``state`` (JSON text).
