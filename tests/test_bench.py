@@ -426,3 +426,11 @@ def test_bench_fold_takes_a_users_aggregate(
     assert out.startswith("inventory: 150 events")
     assert fold_main(["no_such_module_here", "--in-process"]) == 2
     assert "cannot import" in capsys.readouterr().err
+
+
+def test_the_cli_reaches_bench_fold(capsys: pytest.CaptureFixture[str]) -> None:
+    from hotcore.cli import main
+
+    argv = ["bench", "fold", "customer", "--events", "120", "--rounds", "1", "--in-process"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("customer: 120 events")

@@ -40,9 +40,14 @@ def main(argv: list[str] | None = None) -> int:
             from hotcore.bench.fold import run_fold
 
             return run_fold(args)
+        from hotcore.bench.builds import BuildError
         from hotcore.bench.run import run_bench
 
-        run_bench(quick=args.quick)
+        try:
+            run_bench(quick=args.quick)
+        except BuildError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "demo":
         from hotcore.demo import run_demo

@@ -58,6 +58,8 @@ class Function:
     bootstrap: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     runtime: str = "python"  # python or rust
+    #: run number -> cleanup after that run's answer (outside the measured time)
+    after: Callable[[int], None] = field(default=lambda run: None)
 
     def local_lambda(
         self,
@@ -130,6 +132,7 @@ def cold_starts(
                     progress(f"cold start {run + 1}/{runs}: {function.name}")
                 cold = lambdas[function.name].cold_start(function.event(run))
                 function.check(cold.json())
+                function.after(run)
                 usage, exit_usage = cold.usage, cold.exit_usage
                 samples[function.name].append(
                     ColdSample(
@@ -162,12 +165,15 @@ def warm_invocations(
     """``count`` invocations of one warm environment (after a first, unmeasured one)."""
     with function.local_lambda(credentials, region) as fn:
         function.check(fn.invoke(function.event(first_run)))
+        function.after(first_run)
         first = fn.send(function.event(first_run + 1))
         function.check(first.json())
+        function.after(first_run + 1)
         results = []
         for run in range(first_run + 2, first_run + 2 + count):
             result = fn.send(function.event(run))
             function.check(result.json())
+            function.after(run)
             results.append(result)
     before = first.usage
     after = results[-1].usage
@@ -223,6 +229,7 @@ def harness_importtime(
         for run in range(runs):
             cold = fn.cold_start(function.event(20_000 + run))
             function.check(cold.json())
+            function.after(20_000 + run)
             profiles.append(parse_importtime(fn.logs))
     finally:
         fn.close()
