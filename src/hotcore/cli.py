@@ -34,7 +34,19 @@ def main(argv: list[str] | None = None) -> int:
         bench_commands.add_parser("fold", help="decode + fold throughput of an aggregate's streams")
     )
 
-    args = parser.parse_args(argv)
+    commands.add_parser(
+        "build-layer",
+        help="build the compiled wheels and the Lambda layer zips (as make layer)",
+        add_help=False,  # every option goes to hotcore.layer (--arch, --native, ...)
+    )
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "build-layer":
+        from hotcore.layer import main as layer_main
+
+        return layer_main(["layer", *rest])
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "bench":
         if args.bench_command == "fold":
             from hotcore.bench.fold import run_fold
