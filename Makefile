@@ -5,7 +5,7 @@ PYTHON_313 := $(shell scripts/find-python.sh)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS := dev,layer,infra
+EXTRAS := dev,layer,infra,bench
 # cargo's build folder outlives the clone: CI runs on the same machine as the session
 CARGO_TARGET_DIR ?= $(HOME)/.cache/hotcore/cargo-target
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -55,6 +55,14 @@ synth: $(STAMP)
 
 layer: $(STAMP)
 	$(PY) -m hotcore.layer layer
+
+# Benchmarks: bench/REPORT.md, charts and JSON (a few minutes); bench-quick writes to
+# bench/results/quick (ignored by git) in under a minute.
+bench: $(STAMP)
+	CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)" $(VENV)/bin/hotcore bench
+
+bench-quick: $(STAMP)
+	CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)" $(VENV)/bin/hotcore bench --quick
 
 clean:
 	rm -rf $(VENV) .hotcore build dist .cache infra/cdk.out
