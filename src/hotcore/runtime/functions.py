@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
+
 from hotcore.domain.aggregate import Aggregate
 from hotcore.domain.registry import load_aggregate
 from hotcore.runtime import observability, snapstart
@@ -153,8 +155,6 @@ class QueryFunction(_Function):
             query = self.resolver.query(self.resolver.decode(raw))
         except BadRequest as exc:
             return invalid(str(exc))
-        import msgspec
-
         loaded = self.queries.get(query)
         return {
             "stream_id": loaded.stream_id,
