@@ -3,6 +3,6 @@
 One function per event table, the same code: HOTCORE_AGGREGATE says whose table it is.
 """
 
-from hotcore.runtime.functions import PublisherFunction
+from hotcore.entrypoints.publisher import PublisherFunction
 
 handler = PublisherFunction()

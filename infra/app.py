@@ -12,6 +12,7 @@ the synth fail, and every acknowledgment in the stacks carries its reason.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra.stacks import common
 from infra.stacks.account_stack import AccountStack
 from infra.stacks.customer_stack import CustomerStack
 from infra.stacks.inventory_stack import InventoryStack
@@ -62,45 +64,76 @@ def build_app(
     )
     env = environment(app, account, region)
 
-    shared = SharedStack(
-        app,
-        "HotcoreShared",
-        env=env,
-        description="hotcore: event bus and archive, GraphQL API, PlaceOrder saga, log key",
-    )
+    shared = SharedStack(app, "HotcoreShared", env=env)
     # One explicit line per aggregate: a fifth aggregate is a copied stack file plus a line.
-    AccountStack(
-        app, "HotcoreAccount", shared=shared, env=env, description="hotcore: the Account aggregate"
-    )
-    InventoryStack(
-        app,
-        "HotcoreInventory",
-        shared=shared,
-        env=env,
-        description="hotcore: the Inventory aggregate",
-    )
-    OrderStack(
-        app, "HotcoreOrder", shared=shared, env=env, description="hotcore: the Order aggregate"
-    )
-    CustomerStack(
-        app,
-        "HotcoreCustomer",
-        shared=shared,
-        env=env,
-        description="hotcore: the Customer aggregate",
-    )
+    AccountStack(app, "HotcoreAccount", shared=shared, env=env)
+    InventoryStack(app, "HotcoreInventory", shared=shared, env=env)
+    OrderStack(app, "HotcoreOrder", shared=shared, env=env)
+    CustomerStack(app, "HotcoreCustomer", shared=shared, env=env)
 
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
 
+#: ``HOTCORE_ALLOW_PURE_LAYER=1`` (``make synth ALLOW_PURE_LAYER=1``): synthesize with the
+#: pure-Python stand-in layer, for template checks only (it cannot run on Lambda).
+ALLOW_PURE_LAYER = "HOTCORE_ALLOW_PURE_LAYER"
+
+
+def layer_problem(layer_zip: Path) -> str | None:
+    """Why ``layer_zip`` cannot be deployed (missing, or without compiled msgspec), or None."""
+    import zipfile
+
+    if not layer_zip.is_file():
+        return f"{layer_zip} not found"
+    try:
+        with zipfile.ZipFile(layer_zip) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        return f"{layer_zip} is not a zip file"
+    if not any(n.startswith("python/msgspec/_core") and n.endswith(".so") for n in names):
+        return f"{layer_zip} holds no compiled msgspec"
+    return None
+
+
 def main() -> None:
+    problem = layer_problem(common.LAYER_ZIP)
+    if problem is not None and os.environ.get(ALLOW_PURE_LAYER) != "1":
+        # cdk deploy runs this file too: refuse before functions that fail at import ship
+        print(
+            f"error: {problem}: run `make layer` first (about 4 minutes), or "
+            "`make synth ALLOW_PURE_LAYER=1` for a pure-Python stand-in that cannot run "
+            "on Lambda (template checks only)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     assembly = build_app().synth()
     # The CDK CLI prints annotations; a plain ``python -m infra.app`` has to say them itself.
-    for stack in assembly.stacks:
-        for message in stack.messages:
-            print(f"{message.level.name} {message.id}: {message.entry.data}", file=sys.stderr)
+    for line in stack_messages(Path(assembly.directory)):
+        print(line, file=sys.stderr)
     print(f"synthesized {len(assembly.stacks)} stacks into {assembly.directory}", file=sys.stderr)
+
+
+def stack_messages(assembly_dir: Path) -> list[str]:
+    """The warnings, errors and notes of every stack, read from the assembly's manifest.
+
+    Read as JSON rather than through ``CloudFormationStackArtifact.messages``: jsii cannot
+    build the proxies of those entries unless a module it never imports is loaded.
+    """
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    lines = []
+    for artifact in manifest.get("artifacts", {}).values():
+        metadata = dict(artifact.get("metadata", {}))
+        if "additionalMetadataFile" in artifact:  # newer assemblies keep it beside the manifest
+            metadata.update(
+                json.loads((assembly_dir / artifact["additionalMetadataFile"]).read_text())
+            )
+        for path, entries in metadata.items():
+            for entry in entries:
+                kind = entry.get("type", "")
+                if kind.startswith("aws:cdk:") and kind[8:] in ("error", "warning", "info"):
+                    lines.append(f"{kind[8:].upper()} {path}: {entry.get('data')}")
+    return lines
 
 
 if __name__ == "__main__":

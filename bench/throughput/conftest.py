@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotcore.bench.history import Case, read_pages, write_account_cases
+from hotcore_dev.history import Case, read_pages, write_account_cases
 
 _SMALL = {"small": 600, "paged": 2000}
 

@@ -1,5 +1,5 @@
 """Account event handler: other aggregates' events from EventBridge become Account commands."""
 
-from hotcore.runtime.functions import EventFunction
+from hotcore.entrypoints.events import EventFunction
 
 handler = EventFunction("account")

@@ -1,5 +1,5 @@
 """Account query handler: AppSync queries (load + fold, read only)."""
 
-from hotcore.runtime.functions import QueryFunction
+from hotcore.entrypoints.query import QueryFunction
 
 handler = QueryFunction("account")

@@ -1,5 +1,5 @@
 """Customer event handler: other aggregates' events from EventBridge become Customer commands."""
 
-from hotcore.runtime.functions import EventFunction
+from hotcore.entrypoints.events import EventFunction
 
 handler = EventFunction("customer")

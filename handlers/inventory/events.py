@@ -1,5 +1,5 @@
 """Inventory event handler: other aggregates' events from EventBridge become Inventory commands."""
 
-from hotcore.runtime.functions import EventFunction
+from hotcore.entrypoints.events import EventFunction
 
 handler = EventFunction("inventory")

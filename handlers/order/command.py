@@ -1,5 +1,5 @@
 """Order command handler: AppSync mutations and direct invocations (Step Functions tasks)."""
 
-from hotcore.runtime.functions import CommandFunction
+from hotcore.entrypoints.command import CommandFunction
 
 handler = CommandFunction("order")

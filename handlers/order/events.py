@@ -1,5 +1,5 @@
 """Order event handler: other aggregates' events from EventBridge become Order commands."""
 
-from hotcore.runtime.functions import EventFunction
+from hotcore.entrypoints.events import EventFunction
 
 handler = EventFunction("order")

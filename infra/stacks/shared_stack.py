@@ -10,78 +10,40 @@ aggregate stacks depend on this one and never the other way round.
 
 from __future__ import annotations
 
-import typing
-from typing import Any
-
 from aws_cdk import (
     Acknowledgment,
     ArnFormat,
     CfnOutput,
     Duration,
+    Environment,
     RemovalPolicy,
     Stack,
     Validations,
 )
-from aws_cdk import aws_appsync as appsync
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.stacks.common import (
-    BUS_NAME,
-    LOG_RETENTION,
-    PUBLISH_RESOLVER,
-    SAGA_DEFINITION,
-    SCHEMA_FILE,
-)
+from hotcore.domain.names import SOURCE_PREFIX, function_name
+from infra.constructs import FailedBatchesBucket, FrontEndServers, HotcoreApi, LogsKey
+from infra.stacks.common import BUS_NAME, LOG_RETENTION, SAGA_DEFINITION, SCHEMA_FILE
 
 
 class SharedStack(Stack):
     """Bus, API, saga, log key and failed-batch bucket, shared by the aggregate stacks."""
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
+    def __init__(self, scope: Construct, construct_id: str, *, env: Environment) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=env,
+            description="hotcore: event bus and archive, GraphQL API, PlaceOrder saga, log key",
+        )
 
         # ---- encryption at rest for every log group of the deployment ------------------
-        self.logs_key = kms.Key(
-            self,
-            "LogsKey",
-            description="hotcore: encrypts the log groups of functions, API and saga",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        # CloudWatch Logs uses the key on behalf of log groups of this account and
-        # region only (the encryption context names the log group).
-        self.logs_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsEncryptsThisAccountsLogGroups",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:GenerateDataKeyWithoutPlaintext",
-                    "kms:DescribeKey",
-                ],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        self.logs_key = LogsKey(self, "LogsKey")
 
         # ---- the bus: every committed event, source hotcore.<aggregate> ---------------
         self.bus = events.EventBus(
@@ -94,133 +56,28 @@ class SharedStack(Stack):
             "Archive",
             archive_name="hotcore-events",
             description="Every hotcore event, for replays to a fixed or new rule",
-            event_pattern=events.EventPattern(source=events.Match.prefix("hotcore.")),
+            event_pattern=events.EventPattern(source=events.Match.prefix(SOURCE_PREFIX)),
             retention=Duration.days(90),
         )
 
         # ---- failed batches: stream batches and event deliveries that kept failing ----
-        # Lambda writes the whole invocation record (with the failed records) here, so
-        # nothing is dropped silently; objects are never overwritten or deleted by hotcore.
-        # A fixed name, so the aggregate stacks can name it (and cdk-nag findings about
-        # its objects can be acknowledged precisely) without a cross-stack export.
         self.failed_batches_name = f"hotcore-failed-batches-{self.account}-{self.region}"
-        self.failed_batches = s3.Bucket(
-            self,
-            "FailedBatches",
-            bucket_name=self.failed_batches_name,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            versioned=True,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        Validations.of(self.failed_batches).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-S1",
-                reason="Only Lambda's failure destinations write here, rarely if ever; "
-                "CloudTrail records who reads the objects, and server access logs would add "
-                "a second bucket to audit for no added insight.",
-            )
+        self.failed_batches = FailedBatchesBucket(
+            self, "FailedBatches", bucket_name=self.failed_batches_name
         )
 
         # ---- the GraphQL API: IAM auth only (callers are front-end servers) -----------
-        api_log_role = iam.Role(
-            self,
-            "ApiLogsRole",
-            assumed_by=iam.ServicePrincipal("appsync.amazonaws.com"),
-            description="AppSync writes the hotcore API's logs (its own log group only)",
-        )
-        self.api = appsync.GraphqlApi(
-            self,
-            "Api",
-            name="hotcore",
-            definition=appsync.Definition.from_file(str(SCHEMA_FILE)),
-            authorization_config=appsync.AuthorizationConfig(
-                default_authorization=appsync.AuthorizationMode(
-                    authorization_type=appsync.AuthorizationType.IAM
-                )
-            ),
-            # Clients are our own servers with the schema file; no need to serve it.
-            introspection_config=appsync.IntrospectionConfig.DISABLED,
-        )
-        # Logging is set on the CloudFormation resource: the L2's log_config adds a
-        # Lambda-backed LogRetention custom resource that would race the log group below.
-        # ERROR without verbose content: failures are logged, request and response bodies
-        # (e-mail addresses, amounts) and headers are not.
-        api_resource = typing.cast(appsync.CfnGraphQLApi, self.api.node.default_child)
-        api_resource.log_config = appsync.CfnGraphQLApi.LogConfigProperty(
-            cloud_watch_logs_role_arn=api_log_role.role_arn,
-            field_log_level="ERROR",
-            exclude_verbose_content=True,
-        )
-        Validations.of(api_resource).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-ASC3",
-                reason="Request logging is on (field level ERROR, own role and log group); "
-                "verbose content is excluded on purpose: it would log request and response "
-                "bodies (e-mail addresses, amounts) and headers.",
-            )
-        )
-        # AppSync logs to this fixed name; created here so it has retention and the key.
-        api_logs = logs.LogGroup(
-            self,
-            "ApiLogs",
-            log_group_name=f"/aws/appsync/apis/{self.api.api_id}",
-            retention=LOG_RETENTION,
-            encryption_key=self.logs_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        api_logs.grant_write(api_log_role)
-        api_log_role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup"],
-                resources=[
-                    self.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name=f"/aws/appsync/apis/{self.api.api_id}",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-
-        # ---- publish: EventBridge -> Mutation.publish -> subscriptions ----------------
-        self.local_source = appsync.NoneDataSource(
-            self,
-            "LocalSource",
-            api=self.api,
-            name="Local",
-            description="No backend: publish and subscriptions resolve in AppSync itself",
-        )
-        appsync.Resolver(
-            self,
-            "PublishResolver",
-            api=self.api,
-            type_name="Mutation",
-            field_name="publish",
-            data_source=self.local_source,
-            runtime=appsync.FunctionRuntime.JS_1_0_0,
-            code=appsync.Code.from_inline(PUBLISH_RESOLVER.read_text()),
-        )
-        # Each aggregate stack's subscription rule assumes this role: it may call the
-        # publish mutation and nothing else.
-        self.publish_role = iam.Role(
-            self,
-            "PublishRole",
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description="EventBridge calls Mutation.publish of the hotcore API",
-        )
-        self.api.grant_mutation(self.publish_role, "publish")
+        self.api = HotcoreApi(self, "Api", schema=SCHEMA_FILE, logs_key=self.logs_key)
+        # the front-end servers: each may call its own fields only (publish: EventBridge's)
+        self.front_ends = FrontEndServers(self, "FrontEnds", api=self.api)
 
         # ---- the PlaceOrder saga -------------------------------------------------------
-        # The command functions' names are fixed in their stacks (hotcore-<aggregate>-command,
-        # the names the local saga runner uses too); their ARNs are built here so this
-        # stack does not depend on the aggregate stacks.
-        account_command = self._function_arn("hotcore-account-command")
-        inventory_command = self._function_arn("hotcore-inventory-command")
-        order_command = self._function_arn("hotcore-order-command")
+        # The command functions' names are fixed (hotcore.domain.names.function_name, the
+        # names the local saga runner uses too); their ARNs are built here so this stack
+        # does not depend on the aggregate stacks.
+        account_command = self._function_arn(function_name("account", "command"))
+        inventory_command = self._function_arn(function_name("inventory", "command"))
+        order_command = self._function_arn(function_name("order", "command"))
         saga_role = iam.Role(
             self,
             "PlaceOrderRole",
@@ -263,8 +120,7 @@ class SharedStack(Stack):
         )
         # The L2 adds these for logging and X-Ray; neither service has resource-level
         # permissions for them.
-        saga_policy = saga_role.node.find_child("DefaultPolicy")
-        Validations.of(saga_policy).acknowledge(
+        Validations.of(saga_role.node.find_child("DefaultPolicy")).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
                 reason="CloudWatch Logs delivery (logs:*LogDelivery, PutResourcePolicy, Describe*) "

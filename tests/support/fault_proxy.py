@@ -8,7 +8,14 @@ to ``upstream`` (a moto server) or, without one, answers ``200 {}``.
 Faults: ``respond`` (any status and body, e.g. throttling or a 500),
 ``drop_before`` (close the connection without forwarding: nothing happened),
 ``drop_after`` (forward, so the write happens, then close without answering:
-the client cannot know it succeeded) and ``delay`` (answer late, for timeouts).
+the client cannot know it succeeded), ``truncate`` (forward, then send only half of
+the answer: with the full ``Content-Length`` the connection closes early, with the
+short one the answer's CRC32 no longer matches) and ``delay`` (answer late, for
+timeouts). ``chaos`` draws faults at random instead of from the script: seeded, at a
+rate, from the kinds given, counted in ``injected``.
+
+Forwarded answers carry ``x-amz-crc32`` (of the whole body) as DynamoDB's do, so a
+client can tell a truncated answer from a short one.
 
 It counts accepted connections (``connections``), so keep-alive is checked from
 the server side, and records every request (``requests``).
@@ -18,17 +25,19 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import threading
 import time
-from collections import deque
+import zlib
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-__all__ = ["Fault", "FaultProxy", "RecordedRequest", "aws_error_body"]
+__all__ = ["CHAOS_FAULTS", "Fault", "FaultProxy", "RecordedRequest", "aws_error_body", "fault_name"]
 
-FaultKind = Literal["respond", "drop_before", "drop_after", "delay"]
+FaultKind = Literal["respond", "drop_before", "drop_after", "truncate", "delay"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,11 @@ class Fault:
         return cls("drop_after", operation)
 
     @classmethod
+    def truncate(cls, *, honest_length: bool = False, operation: str | None = None) -> Fault:
+        """Forward (the request takes effect), then answer only the first half of the body."""
+        return cls("truncate", operation, status=1 if honest_length else 0)
+
+    @classmethod
     def delay(cls, seconds: float, *, operation: str | None = None) -> Fault:
         return cls("delay", operation, seconds=seconds)
 
@@ -88,6 +102,29 @@ class Fault:
 def aws_error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON error body DynamoDB sends, e.g. for ``ThrottlingException``."""
     return {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message, **extra}
+
+
+#: What ``FaultProxy.chaos`` draws from by default: every kind a network or DynamoDB
+#: inflicts on a client, before and after the request took effect.
+CHAOS_FAULTS: tuple[Fault, ...] = (
+    Fault.throttle(),
+    Fault.throttle("ThrottlingException"),
+    Fault.server_error(500),
+    Fault.server_error(503),
+    Fault.drop_before(),
+    Fault.drop_after(),
+    Fault.truncate(),
+    Fault.truncate(honest_length=True),
+)
+
+
+def fault_name(fault: Fault) -> str:
+    """A short name for counting: ``throttle``, ``500``, ``drop_after``, ``truncate``..."""
+    if fault.kind == "respond":
+        return "throttle" if fault.status == 400 else str(fault.status)
+    if fault.kind == "truncate":
+        return "truncate(short)" if fault.status else "truncate(early close)"
+    return fault.kind
 
 
 @dataclass
@@ -101,12 +138,22 @@ class RecordedRequest:
 
 
 @dataclass
+class _Chaos:
+    rng: random.Random
+    rate: float
+    faults: tuple[Fault, ...]
+    operations: frozenset[str] | None
+
+
+@dataclass
 class _State:
     upstream: str | None
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    chaos: _Chaos | None = None
+    injected: Counter[str] = field(default_factory=Counter)
 
     def next_fault(self, operation: str) -> Fault | None:
         with self.lock:
@@ -114,7 +161,16 @@ class _State:
                 if fault.operation is None or fault.operation == operation:
                     self.faults.remove(fault)
                     return fault
-        return None
+            chaos = self.chaos
+            if chaos is None or (
+                chaos.operations is not None and operation not in chaos.operations
+            ):
+                return None
+            if chaos.rng.random() >= chaos.rate:
+                return None
+            fault = chaos.rng.choice(chaos.faults)
+            self.injected[fault_name(fault)] += 1
+            return fault
 
 
 def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
@@ -161,6 +217,11 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
+            if not any(name.lower() == "x-amz-crc32" for name, _ in headers):
+                headers.append(("x-amz-crc32", str(zlib.crc32(answer))))
+            if fault is not None and fault.kind == "truncate":
+                self._truncated(status, headers, answer, honest_length=bool(fault.status))
+                return
             self._answer(status, headers, answer)
 
         def _forward(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -189,6 +250,20 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 return response.status, keep, data
             finally:
                 upstream.close()
+
+        def _truncated(
+            self, status: int, headers: list[tuple[str, str]], body: bytes, *, honest_length: bool
+        ) -> None:
+            half = body[: len(body) // 2]
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(half) if honest_length else len(body)))
+            self.end_headers()
+            self.wfile.write(half)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.close()
 
         def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
             self.send_response(status)
@@ -220,6 +295,31 @@ class FaultProxy:
         """Queue faults; each is used once, by the first request that matches it."""
         with self._state.lock:
             self._state.faults.extend(faults)
+
+    def chaos(
+        self,
+        rng: random.Random,
+        rate: float,
+        faults: tuple[Fault, ...] = CHAOS_FAULTS,
+        operations: set[str] | None = None,
+    ) -> None:
+        """From now on, each request (of ``operations``, or any) gets a random fault with
+        probability ``rate``; ``None`` rng stops it. Scripted faults still come first."""
+        with self._state.lock:
+            self._state.chaos = _Chaos(
+                rng, rate, faults, None if operations is None else frozenset(operations)
+            )
+
+    def calm(self) -> None:
+        """No more random faults."""
+        with self._state.lock:
+            self._state.chaos = None
+
+    @property
+    def injected(self) -> dict[str, int]:
+        """Random faults injected so far, by kind."""
+        with self._state.lock:
+            return dict(self._state.injected)
 
     @property
     def pending(self) -> list[Fault]:

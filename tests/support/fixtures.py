@@ -22,8 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from hotcore_dev.emulator import MotoServer, shared_moto_server
 from tests.support.fault_proxy import FaultProxy
-from tests.support.moto_server import MotoServer, shared_moto_server
 
 __all__ = [
     "fault_proxy_fixture",

@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn reports_events_bytes_and_the_folded_state() {
-        let page = br#"{"Items":[{"stream_id":{"S":"a"},"version":{"N":"1"},"type":{"S":"AccountOpened"},"data":{"M":{"type":{"S":"AccountOpened"},"owner_id":{"S":"o"}}},"command_id":{"S":"c"},"correlation_id":{"S":"c"},"timestamp":{"S":"2026-01-01T00:00:00Z"},"actor":{"S":"x"}}],"Count":1}"#;
+        let page = br#"{"Items":[{"stream_id":{"S":"a"},"version":{"N":"1"},"type":{"S":"AccountOpened"},"e":{"S":"{\"stream_id\":\"a\",\"version\":1,\"type\":\"AccountOpened\",\"data\":{\"type\":\"AccountOpened\",\"owner_id\":\"o\"},\"command_id\":\"c\",\"correlation_id\":\"c\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"actor\":\"x\"}"},"f":{"S":"0123456789abcdef0123456789abcdef"}}],"Count":1}"#;
         let result = fold_bench(&[page], Decoder::Typed, 3).unwrap();
         assert_eq!(result.events, 1);
         assert_eq!(result.pages, 1);

@@ -185,18 +185,29 @@ impl AccountCommand {
     }
 }
 
-/// What happened to an account. Stored as the item's `data` map, with `type` repeated
-/// inside it, and `reference` written as NULL when absent (msgspec writes every field).
+/// The ledger's currency: what a version 1 `Deposited` was in (hotcore's `LEDGER_CURRENCY`).
+pub const LEDGER_CURRENCY: &str = "EUR";
+
+fn ledger_currency() -> String {
+    LEDGER_CURRENCY.to_owned()
+}
+
+/// What happened to an account: the envelope's `data`, tagged by `type`, optional fields
+/// written as null when absent (msgspec writes every field), in hotcore's field order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum AccountEvent {
     AccountOpened {
         owner_id: String,
     },
+    /// Version 2 (hotcore's): `memo` was `reference` in version 1, `currency` is new. A
+    /// version 1 event reads as version 2 (the alias and the default are its upcast).
     Deposited {
         amount: i64,
-        #[serde(default)]
-        reference: Option<String>,
+        #[serde(default, alias = "reference")]
+        memo: Option<String>,
+        #[serde(default = "ledger_currency")]
+        currency: String,
     },
     Withdrawn {
         amount: i64,
@@ -207,6 +218,14 @@ pub enum AccountEvent {
 }
 
 impl AccountEvent {
+    /// The version of the event's type this code writes (the envelope's `schema_version`).
+    pub fn schema_version(&self) -> u32 {
+        match self {
+            AccountEvent::Deposited { .. } => 2,
+            _ => 1,
+        }
+    }
+
     /// The event's type name, as stored in the item's `type` attribute.
     pub fn type_name(&self) -> &'static str {
         match self {

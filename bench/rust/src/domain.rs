@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::contracts::{AccountCommand, AccountEvent, AccountState, AccountStatus, Rejection};
+use crate::contracts::{
+    AccountCommand, AccountEvent, AccountState, AccountStatus, LEDGER_CURRENCY, Rejection,
+};
 
 /// The state of an account before its first event.
 pub fn initial(account_id: &str) -> AccountState {
@@ -112,7 +114,8 @@ pub fn decide(
             }
             Ok(vec![AccountEvent::Deposited {
                 amount: amount.get(),
-                reference: reference.clone().map(String::from),
+                memo: reference.clone().map(String::from),
+                currency: LEDGER_CURRENCY.to_owned(),
             }])
         }
         AccountCommand::Withdraw {
@@ -169,7 +172,8 @@ mod tests {
     fn deposited(n: i64) -> AccountEvent {
         AccountEvent::Deposited {
             amount: n,
-            reference: None,
+            memo: None,
+            currency: "EUR".into(),
         }
     }
 
@@ -295,7 +299,8 @@ mod tests {
             given(&[open("cust-1")], command),
             Ok(vec![AccountEvent::Deposited {
                 amount: 250,
-                reference: Some("salary".into())
+                memo: Some("salary".into()),
+                currency: "EUR".into(),
             }])
         );
     }

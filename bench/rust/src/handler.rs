@@ -10,9 +10,14 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use lambda_runtime::Diagnostic;
 
-use crate::contracts::{AccountView, CommandOutcome, CommandRequest, GetAccount};
+use serde_json::json;
+
+use crate::contracts::{
+    AccountView, CommandAck, CommandOutcome, CommandRequest, GetAccount, Rejection,
+};
 use crate::domain;
-use crate::store::{AccountStore, Appended, Metadata, StoreError};
+use crate::item::fingerprint;
+use crate::store::{AccountStore, Metadata, StoreError};
 
 /// How many times a command is decided before giving up on a stream that keeps moving
 /// (hotcore's default).
@@ -78,13 +83,14 @@ impl From<HandlerError> for Diagnostic {
 #[derive(Debug, Clone)]
 pub struct Account {
     pub store: AccountStore,
-    /// Save a snapshot each time a stream passes a multiple of this many events.
+    /// A snapshot rides on a command's last event once the stream is this many events
+    /// past the snapshot its load started from (or past 0), as in hotcore.
     pub snapshot_every: u64,
 }
 
 impl Account {
     /// Builds the service from the environment: the table from `ACCOUNT_TABLE` (or
-    /// hotcore's `HOTCORE_TABLE`), `HOTCORE_SNAPSHOT_EVERY` (default 100, as hotcore), and
+    /// hotcore's `HOTCORE_TABLE`), `HOTCORE_SNAPSHOT_EVERY` (default 12, as hotcore), and
     /// the SDK's own settings (`AWS_REGION`, static credentials, and
     /// `AWS_ENDPOINT_URL_DYNAMODB` for an emulator).
     pub async fn from_env() -> Result<Self, HandlerError> {
@@ -94,7 +100,7 @@ impl Account {
                 "ACCOUNT_TABLE (or HOTCORE_TABLE) is not set: it must name the Account event table".into(),
             )
         })?;
-        let raw_every = var("HOTCORE_SNAPSHOT_EVERY").unwrap_or_else(|| "100".into());
+        let raw_every = var("HOTCORE_SNAPSHOT_EVERY").unwrap_or_else(|| "12".into());
         let snapshot_every = raw_every.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
             HandlerError::Config(format!(
                 "HOTCORE_SNAPSHOT_EVERY must be a positive integer, got {raw_every:?}"
@@ -102,18 +108,22 @@ impl Account {
         })?;
         let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
         Ok(Account {
-            store: AccountStore::new(aws_sdk_dynamodb::Client::new(&config), table),
+            store: AccountStore::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                table,
+                snapshot_every,
+            ),
             snapshot_every,
         })
     }
 
-    /// Runs one command: load the stream, fold, decide, append; then save a snapshot when
-    /// the stream passed a multiple of `snapshot_every`.
+    /// Runs one command: load the stream, fold, decide, append (with a snapshot when one
+    /// is due).
     ///
-    /// Idempotency: a re-sent command id returns the first outcome and appends nothing.
-    /// When the decision accepts, the append's condition on the command record catches the
-    /// duplicate; when it rejects, the record is read, because a command that was accepted
-    /// once may be refused by the state it produced (a repeated withdrawal, say).
+    /// Idempotency, as hotcore's: a command id the stream remembers (among the loaded
+    /// events, or in the snapshot's list of recent commands) is answered without deciding:
+    /// the same command (same fingerprint) gets its first outcome and appends nothing,
+    /// another command under that id is refused (`command-id-reused`).
     pub async fn execute(&self, request: &CommandRequest) -> Result<CommandOutcome, HandlerError> {
         let store = &self.store;
         let stream_id = request.command.account_id().as_str();
@@ -137,32 +147,36 @@ impl Account {
                 .clone()
                 .map(String::from)
                 .unwrap_or_else(|| "direct".to_owned()),
+            fingerprint: fingerprint(&request.command),
             command_id,
         };
         for attempt in 0..MAX_ATTEMPTS {
             let loaded = store.load(stream_id).await?;
+            if let Some(seen) = loaded.find(&metadata.command_id) {
+                let first = CommandAck {
+                    command_id: metadata.command_id.clone(),
+                    stream_id: stream_id.to_owned(),
+                    version: seen.version,
+                    events: seen.events,
+                };
+                return Ok(if metadata.fingerprint.starts_with(&seen.fingerprint) {
+                    CommandOutcome::Accepted(first)
+                } else {
+                    CommandOutcome::Rejected(command_id_reused(&first))
+                });
+            }
             let events = match domain::decide(&loaded.state, &request.command) {
                 Ok(events) => events,
-                Err(rejection) => {
-                    return Ok(match store.recorded_outcome(&metadata.command_id).await? {
-                        Some(first) => CommandOutcome::Accepted(first),
-                        None => CommandOutcome::Rejected(rejection),
-                    });
-                }
+                Err(rejection) => return Ok(CommandOutcome::Rejected(rejection)),
             };
+            let due = loaded.version + events.len() as u64 - loaded.snapshot_version
+                >= self.snapshot_every;
+            let snapshot = due.then(|| domain::fold(loaded.state.clone(), &events));
             match store
-                .append(stream_id, loaded.version, &events, &metadata)
+                .append(&loaded, stream_id, &events, &metadata, snapshot.as_ref())
                 .await
             {
-                Ok(Appended::Committed(ack)) => {
-                    let every = self.snapshot_every;
-                    if ack.version / every > loaded.version / every {
-                        let state = domain::fold(loaded.state, &events);
-                        store.save_snapshot(&state, ack.version).await?;
-                    }
-                    return Ok(CommandOutcome::Accepted(ack));
-                }
-                Ok(Appended::Duplicate(first)) => return Ok(CommandOutcome::Accepted(first)),
+                Ok(ack) => return Ok(CommandOutcome::Accepted(ack)),
                 Err(StoreError::Conflict { .. }) => {
                     tracing::info!(
                         stream_id,
@@ -190,6 +204,26 @@ impl Account {
             version: loaded.version,
             state: loaded.state,
         })
+    }
+}
+
+/// hotcore's rejection of a command id already used for another command on the stream.
+fn command_id_reused(first: &CommandAck) -> Rejection {
+    let data = json!({
+        "command_id": first.command_id,
+        "stream_id": first.stream_id,
+        "version": first.version,
+    });
+    Rejection {
+        rule: "command-id-reused".to_owned(),
+        message: format!(
+            "command id {:?} was already used on {:?} for a different command; send this command with a new id",
+            first.command_id, first.stream_id
+        ),
+        data: match data {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("a json! object"),
+        },
     }
 }
 

@@ -1,34 +1,55 @@
-//! The DynamoDB item layout shared with hotcore's DynamoDB store, mapped with serde_dynamo.
+//! hotcore's DynamoDB item layout 2 (its docs/store.md), mapped with serde_dynamo and serde_json.
 //!
-//! One item per event: `stream_id` (S, partition key), `version` (N, sort key, from 1,
-//! gap-free), `type` (S), `data` (M: the event's fields with `type` again), `command_id`,
-//! `correlation_id`, `causation_id` (absent when there is none), `timestamp` (RFC 3339
-//! UTC) and `actor`. In the same table, as hotcore's store writes them: one idempotency
-//! record per accepted command, `stream_id` = `command#<command_id>`, `version` = 0, with
-//! `ref_stream`, `ref_version` and `events` saying where the command's events went; and
-//! snapshots, `stream_id` = `<stream_id>#snapshot`, `version` = the version folded in,
-//! with `state` (the state as JSON text).
+//! One item per event, the only kind of item in the table: `stream_id` (S, partition key),
+//! `version` (N, sort key, from 1, gap-free), `type` (S), `e` (S: the envelope JSON, the
+//! bytes hotcore publishes as EventBridge `Detail`: `stream_id`, `version`, `type`,
+//! `schema_version` (omitted when 1), `data` (the event, tagged), `command_id`,
+//! `correlation_id`, `causation_id` (omitted when none), `timestamp` (RFC 3339 UTC),
+//! `actor`), `f` (S: the fingerprint of the command that produced it) and, on the last
+//! event of a command that made one due, `s` (S: a snapshot of the state after it:
+//! `{"v": state version, "h": state schema hash, "state": {...}, "recent": base64}`, where
+//! `recent` packs the stream's last 64 commands, 21 bytes each). No command records: a
+//! re-sent command id is found among the loaded events or in the snapshot's `recent`.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::contracts::{AccountEvent, CommandAck};
+use crate::contracts::{AccountCommand, AccountEvent, AccountState};
 
 /// A DynamoDB item as the SDK hands it over.
 pub type Item = HashMap<String, AttributeValue>;
 
-/// Partition key prefix of the command idempotency records.
-pub const COMMAND_RECORD_PREFIX: &str = "command#";
+/// The state version hotcore's Account aggregate declares: snapshots of another are ignored.
+pub const STATE_VERSION: u32 = 1;
+/// The hash hotcore gives the JSON Schema of its Account state
+/// (`hotcore.store.codec.state_schema_hash(AccountState)`): snapshots written by either side
+/// are read by the other.
+pub const STATE_SCHEMA_HASH: &str = "e1f5f2225310a6ca";
+/// How many commands a snapshot's `recent` list keeps.
+pub const RECENT_COMMANDS: usize = 64;
+const RECENT_BYTES: usize = 8 + 8 + 4 + 1;
 
-/// One stored event with its metadata (hotcore's `Envelope`).
+fn one() -> u32 {
+    1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+
+/// One stored event with its metadata (hotcore's `Envelope`), the item's `e`, in its
+/// field order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredEvent {
     pub stream_id: String,
     pub version: u64,
     #[serde(rename = "type")]
     pub event_type: String,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub schema_version: u32,
     pub data: AccountEvent,
     pub command_id: String,
     pub correlation_id: String,
@@ -38,62 +59,41 @@ pub struct StoredEvent {
     pub actor: String,
 }
 
-/// Where the events of one accepted command went; the first outcome a retry gets back.
+/// An event item's attributes, the envelope still JSON text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommandRecord {
+pub struct EventItem {
     pub stream_id: String,
     pub version: u64,
-    pub ref_stream: String,
-    pub ref_version: u64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub e: String,
+    pub f: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s: Option<String>,
+}
+
+/// A command the stream remembers: the SHA-256 of its id (8 bytes), its fingerprint (the
+/// first 16 hex digits when it comes from a snapshot's list), the version after it and
+/// its event count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recent {
+    pub key: [u8; 8],
+    pub fingerprint: String,
+    pub version: u64,
     pub events: u64,
 }
 
-impl CommandRecord {
-    pub fn new(command_id: &str, stream_id: &str, version: u64, events: u64) -> Self {
-        CommandRecord {
-            stream_id: command_record_key(command_id),
-            version: 0,
-            ref_stream: stream_id.to_owned(),
-            ref_version: version,
-            events,
-        }
-    }
-
-    /// The ack the command got the first time.
-    pub fn ack(&self) -> CommandAck {
-        CommandAck {
-            command_id: self
-                .stream_id
-                .strip_prefix(COMMAND_RECORD_PREFIX)
-                .unwrap_or(&self.stream_id)
-                .to_owned(),
-            stream_id: self.ref_stream.clone(),
-            version: self.ref_version,
-            events: self.events,
-        }
-    }
-}
-
-/// A folded state saved so that loads start from it instead of from version 1.
+/// The item's snapshot attribute, in the order hotcore writes it (version and hash first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotItem {
-    pub stream_id: String,
-    pub version: u64,
-    /// The state as JSON text, the same text hotcore writes (msgspec field order).
-    pub state: String,
+pub struct SnapshotBody {
+    pub v: u32,
+    pub h: String,
+    pub state: AccountState,
+    #[serde(default)]
+    pub recent: String,
 }
 
-/// Partition key of a stream's snapshots.
-pub fn snapshot_key(stream_id: &str) -> String {
-    format!("{stream_id}#snapshot")
-}
-
-/// Partition key of a command's idempotency record.
-pub fn command_record_key(command_id: &str) -> String {
-    format!("{COMMAND_RECORD_PREFIX}{command_id}")
-}
-
-/// The item is not what this store writes (wrong shape, or `type` disagrees with `data`).
+/// The item is not what this store writes (wrong shape, or disagreeing with its envelope).
 #[derive(Debug)]
 pub struct BadItem(pub String);
 
@@ -105,13 +105,116 @@ impl std::fmt::Display for BadItem {
 
 impl std::error::Error for BadItem {}
 
-/// Decodes one stored event, checking that `type` agrees with the type inside `data`.
-pub fn event_from_item(item: Item) -> Result<StoredEvent, BadItem> {
-    let stored: StoredEvent =
-        serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| BadItem(e.to_string()))?;
-    if stored.event_type != stored.data.type_name() {
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a command id, 8 bytes: how a snapshot's `recent` list names a command.
+pub fn id_hash(command_id: &str) -> [u8; 8] {
+    let digest = Sha256::digest(command_id.as_bytes());
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&digest[..8]);
+    key
+}
+
+/// The command's fingerprint, as hotcore computes it: SHA-256 of its JSON with sorted keys
+/// (serde_json's `Value` keeps object keys sorted), the first 16 bytes in hex.
+pub fn fingerprint(command: &AccountCommand) -> String {
+    let canonical = serde_json::to_value(command)
+        .and_then(|value| serde_json::to_vec(&value))
+        .expect("a command always serializes");
+    hex(&Sha256::digest(&canonical)[..16])
+}
+
+/// A hash of a transaction's content, as its `ClientRequestToken` (at most 36 characters):
+/// a retry of the same request is a no-op, any other transaction gets another token.
+pub fn request_token(items: &[EventItem]) -> String {
+    let mut hasher = Sha256::new();
+    for item in items {
+        hasher.update(item.e.as_bytes());
+        hasher.update(item.f.as_bytes());
+        hasher.update(item.s.as_deref().unwrap_or("").as_bytes());
+    }
+    hex(&hasher.finalize()[..18])
+}
+
+/// The snapshot's `recent`: 21 bytes per command, base64.
+pub fn pack_recent(window: &[Recent]) -> String {
+    let start = window.len().saturating_sub(RECENT_COMMANDS);
+    let mut packed = Vec::with_capacity((window.len() - start) * RECENT_BYTES);
+    for recent in &window[start..] {
+        packed.extend_from_slice(&recent.key);
+        for at in (0..16).step_by(2) {
+            let byte = recent.fingerprint.get(at..at + 2).unwrap_or("00");
+            packed.push(u8::from_str_radix(byte, 16).unwrap_or(0));
+        }
+        packed.extend_from_slice(&(recent.version as u32).to_be_bytes());
+        packed.push(recent.events as u8);
+    }
+    aws_smithy_types::base64::encode(packed)
+}
+
+fn unpack_recent(text: &str) -> Option<Vec<Recent>> {
+    let packed = aws_smithy_types::base64::decode(text).ok()?;
+    if packed.len() % RECENT_BYTES != 0 {
+        return None;
+    }
+    Some(
+        packed
+            .chunks(RECENT_BYTES)
+            .map(|entry| Recent {
+                key: entry[..8].try_into().expect("8 bytes"),
+                fingerprint: hex(&entry[8..16]),
+                version: u32::from_be_bytes(entry[16..20].try_into().expect("4 bytes")) as u64,
+                events: entry[20] as u64,
+            })
+            .collect(),
+    )
+}
+
+/// The snapshot body for a state and the stream's recent commands.
+pub fn snapshot_body(state: &AccountState, window: &[Recent]) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&SnapshotBody {
+        v: STATE_VERSION,
+        h: STATE_SCHEMA_HASH.to_owned(),
+        state: state.clone(),
+        recent: pack_recent(window),
+    })
+}
+
+/// The item's snapshot and recent commands, or None if it has none valid for this code
+/// (another state version or schema, or not decodable: the load reads on past it).
+pub fn valid_snapshot(item: &EventItem) -> Option<(AccountState, Vec<Recent>)> {
+    let body: SnapshotBody = serde_json::from_str(item.s.as_deref()?).ok()?;
+    if body.v != STATE_VERSION || body.h != STATE_SCHEMA_HASH {
+        return None;
+    }
+    Some((body.state, unpack_recent(&body.recent)?))
+}
+
+/// Decodes one event item's attributes.
+pub fn item_from(item: Item) -> Result<EventItem, BadItem> {
+    serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| BadItem(e.to_string()))
+}
+
+/// Decodes an item's envelope, checking it is the envelope of this item.
+pub fn envelope_of(item: &EventItem) -> Result<StoredEvent, BadItem> {
+    let stored: StoredEvent = serde_json::from_str(&item.e).map_err(|e| {
+        BadItem(format!(
+            "{}@{}: the envelope does not decode: {e}",
+            item.stream_id, item.version
+        ))
+    })?;
+    if stored.stream_id != item.stream_id
+        || stored.version != item.version
+        || stored.event_type != item.event_type
+        || stored.event_type != stored.data.type_name()
+    {
         return Err(BadItem(format!(
-            "{}@{}: type {:?} does not match its data {:?}",
+            "{}@{} ({}) holds the envelope of {}@{} ({}, data {})",
+            item.stream_id,
+            item.version,
+            item.event_type,
             stored.stream_id,
             stored.version,
             stored.event_type,
@@ -121,24 +224,32 @@ pub fn event_from_item(item: Item) -> Result<StoredEvent, BadItem> {
     Ok(stored)
 }
 
-/// Encodes a value (event or record) as an item.
-pub fn to_item<T: Serialize>(value: &T) -> Result<Item, serde_dynamo::Error> {
-    serde_dynamo::aws_sdk_dynamodb_1::to_item(value)
+/// Decodes one stored event from its item (the attributes, then the envelope).
+pub fn event_from_item(item: Item) -> Result<StoredEvent, BadItem> {
+    envelope_of(&item_from(item)?)
 }
 
-/// Decodes a snapshot item.
-pub fn snapshot_from_item(item: Item) -> Result<SnapshotItem, BadItem> {
-    serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| BadItem(e.to_string()))
+/// The item of one event as hotcore's store writes it.
+pub fn event_item(stored: &StoredEvent, fingerprint: &str) -> Result<EventItem, BadItem> {
+    Ok(EventItem {
+        stream_id: stored.stream_id.clone(),
+        version: stored.version,
+        event_type: stored.event_type.clone(),
+        e: serde_json::to_string(stored).map_err(|e| BadItem(e.to_string()))?,
+        f: fingerprint.to_owned(),
+        s: None,
+    })
 }
 
-/// Decodes a command record.
-pub fn record_from_item(item: Item) -> Result<CommandRecord, BadItem> {
-    serde_dynamo::aws_sdk_dynamodb_1::from_item(item).map_err(|e| BadItem(e.to_string()))
+/// Encodes an item's attributes for the SDK.
+pub fn to_item(item: &EventItem) -> Result<Item, serde_dynamo::Error> {
+    serde_dynamo::aws_sdk_dynamodb_1::to_item(item)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contracts::{AccountStatus, Amount, Id};
 
     fn s(v: &str) -> AttributeValue {
         AttributeValue::S(v.to_owned())
@@ -148,126 +259,124 @@ mod tests {
         AttributeValue::N(v.to_owned())
     }
 
+    const ENVELOPE: &str = r#"{"stream_id":"acc-1","version":2,"type":"Deposited","schema_version":2,"data":{"type":"Deposited","amount":5,"memo":null,"currency":"EUR"},"command_id":"cmd-2","correlation_id":"cmd-2","timestamp":"2026-01-02T03:04:05.123456Z","actor":"alice"}"#;
+
     fn deposited_item() -> Item {
         HashMap::from([
             ("stream_id".into(), s("acc-1")),
             ("version".into(), n("2")),
             ("type".into(), s("Deposited")),
-            (
-                "data".into(),
-                AttributeValue::M(HashMap::from([
-                    ("type".into(), s("Deposited")),
-                    ("amount".into(), n("5")),
-                    ("reference".into(), AttributeValue::Null(true)),
-                ])),
-            ),
-            ("command_id".into(), s("cmd-2")),
-            ("correlation_id".into(), s("cmd-2")),
-            ("timestamp".into(), s("2026-01-02T03:04:05.123456Z")),
-            ("actor".into(), s("alice")),
+            ("e".into(), s(ENVELOPE)),
+            ("f".into(), s("0123456789abcdef0123456789abcdef")),
         ])
     }
 
-    #[test]
-    fn an_event_is_written_in_the_shared_item_layout() {
-        let stored = StoredEvent {
+    fn deposited() -> StoredEvent {
+        StoredEvent {
             stream_id: "acc-1".into(),
             version: 2,
             event_type: "Deposited".into(),
+            schema_version: 2,
             data: AccountEvent::Deposited {
                 amount: 5,
-                reference: None,
+                memo: None,
+                currency: "EUR".into(),
             },
             command_id: "cmd-2".into(),
             correlation_id: "cmd-2".into(),
             causation_id: None,
             timestamp: "2026-01-02T03:04:05.123456Z".into(),
             actor: "alice".into(),
-        };
-        assert_eq!(to_item(&stored).unwrap(), deposited_item());
+        }
+    }
+
+    #[test]
+    fn an_event_is_written_in_item_layout_2() {
+        let item = event_item(&deposited(), "0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(to_item(&item).unwrap(), deposited_item());
     }
 
     #[test]
     fn a_stored_item_decodes_to_the_event() {
-        let stored = event_from_item(deposited_item()).unwrap();
-        assert_eq!(stored.version, 2);
-        assert_eq!(stored.causation_id, None);
+        assert_eq!(event_from_item(deposited_item()).unwrap(), deposited());
+    }
+
+    #[test]
+    fn a_version_1_deposit_reads_as_version_2() {
+        let v1 = r#"{"stream_id":"acc-1","version":2,"type":"Deposited","data":{"type":"Deposited","amount":5,"reference":"rent"},"command_id":"c","correlation_id":"c","timestamp":"2026-01-02T03:04:05Z","actor":"a"}"#;
+        let mut item = deposited_item();
+        item.insert("e".into(), s(v1));
+        let stored = event_from_item(item).unwrap();
         assert_eq!(
             stored.data,
             AccountEvent::Deposited {
                 amount: 5,
-                reference: None
+                memo: Some("rent".into()),
+                currency: "EUR".into()
             }
         );
     }
 
     #[test]
-    fn closed_and_opened_events_round_trip() {
-        for data in [
-            AccountEvent::AccountClosed {},
-            AccountEvent::AccountOpened {
-                owner_id: "cust-9".into(),
-            },
-            AccountEvent::Withdrawn {
-                amount: 7,
-                reference: Some("rent".into()),
-            },
-        ] {
-            let stored = StoredEvent {
-                stream_id: "acc-1".into(),
-                version: 1,
-                event_type: data.type_name().into(),
-                data: data.clone(),
-                command_id: "c".into(),
-                correlation_id: "c".into(),
-                causation_id: Some("e-1".into()),
-                timestamp: "2026-01-02T03:04:05Z".into(),
-                actor: "a".into(),
-            };
-            let item = to_item(&stored).unwrap();
-            let AttributeValue::M(fields) = &item["data"] else {
-                panic!("data is not a map: {:?}", item["data"]);
-            };
-            assert_eq!(fields["type"], s(data.type_name()));
-            assert_eq!(event_from_item(item).unwrap(), stored);
-        }
-    }
-
-    #[test]
-    fn a_type_that_disagrees_with_its_data_is_refused() {
+    fn a_type_that_disagrees_with_its_envelope_is_refused() {
         let mut item = deposited_item();
         item.insert("type".into(), s("Withdrawn"));
         let err = event_from_item(item).unwrap_err();
-        assert!(err.to_string().contains("does not match"), "{err}");
+        assert!(err.to_string().contains("holds the envelope"), "{err}");
+        let mut item = deposited_item();
+        item.insert("version".into(), n("3"));
+        assert!(event_from_item(item).is_err());
     }
 
     #[test]
     fn an_unknown_event_type_is_refused() {
         let mut item = deposited_item();
         item.insert(
-            "data".into(),
-            AttributeValue::M(HashMap::from([("type".into(), s("Frozen"))])),
+            "e".into(),
+            s(&ENVELOPE.replace(r#"{"type":"Deposited","#, r#"{"type":"Frozen","#)),
         );
         assert!(event_from_item(item).is_err());
     }
 
     #[test]
-    fn the_command_record_gives_back_the_first_ack() {
-        let record = CommandRecord::new("cmd-7", "acc-1", 12, 1);
-        let item = to_item(&record).unwrap();
-        assert_eq!(item["stream_id"], s("command#cmd-7"));
-        assert_eq!(item["version"], n("0"));
-        assert_eq!(item["ref_version"], n("12"));
-        assert_eq!(item["ref_stream"], s("acc-1"));
-        let ack = record_from_item(item).unwrap().ack();
-        assert_eq!(
-            ack,
-            CommandAck {
-                command_id: "cmd-7".into(),
-                stream_id: "acc-1".into(),
-                version: 12,
-                events: 1
-            }
-        );
+    fn fingerprints_are_hotcores() {
+        // hotcore.store.fingerprint.fingerprint(Withdraw(account_id="a", amount=1))
+        let command = AccountCommand::Withdraw {
+            account_id: Id::try_from("a".to_owned()).unwrap(),
+            amount: Amount::try_from(1).unwrap(),
+            reference: None,
+        };
+        assert_eq!(fingerprint(&command), FINGERPRINT_OF_WITHDRAW_A_1);
+    }
+
+    /// Computed by hotcore (Python) for `Withdraw(account_id="a", amount=1)`.
+    const FINGERPRINT_OF_WITHDRAW_A_1: &str = "7c8c0c314ad217a1c7f0c28a4a84b555";
+
+    #[test]
+    fn a_snapshot_round_trips_with_its_recent_commands() {
+        let state = AccountState {
+            account_id: "acc-1".into(),
+            status: AccountStatus::Open,
+            owner_id: "o".into(),
+            balance: 7,
+        };
+        let window = vec![Recent {
+            key: id_hash("cmd-1"),
+            fingerprint: "0123456789abcdef0123456789abcdef".into(),
+            version: 12,
+            events: 1,
+        }];
+        let mut item = event_item(&deposited(), "f").unwrap();
+        item.s = Some(snapshot_body(&state, &window).unwrap());
+        assert!(item.s.as_ref().unwrap().starts_with(
+            r#"{"v":1,"h":"e1f5f2225310a6ca","state":{"account_id":"acc-1","status":"open""#
+        ));
+        let (read, recent) = valid_snapshot(&item).unwrap();
+        assert_eq!(read, state);
+        assert_eq!(recent[0].fingerprint, "0123456789abcdef");
+        assert_eq!((recent[0].version, recent[0].events), (12, 1));
+        assert_eq!(recent[0].key, id_hash("cmd-1"));
+        item.s = Some(item.s.unwrap().replace(r#""v":1"#, r#""v":2"#));
+        assert!(valid_snapshot(&item).is_none());
     }
 }

@@ -1,8 +1,9 @@
 //! The Account event store on DynamoDB through aws-sdk-dynamodb, doing what hotcore's
-//! DynamoDB store does: load a stream (newest snapshot, then a paginated Query of the
-//! events after it, folded page by page), append a command's events atomically,
-//! conditional on the expected version, with the command's idempotency record, and save
-//! snapshots.
+//! DynamoDB store does on item layout 2 (see `item`): load a stream with one Query newest
+//! first (`Limit` = the snapshot interval), paging on until the first item that carries a
+//! valid snapshot, and fold the events after it; append a command's events conditionally
+//! on their versions being free (one PutItem, or one TransactWriteItems for several), the
+//! snapshot riding on the last event when one is due.
 
 use std::fmt;
 use std::time::SystemTime;
@@ -13,14 +14,14 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
 use crate::contracts::{AccountEvent, AccountState, CommandAck};
 use crate::domain;
 use crate::item::{
-    BadItem, CommandRecord, SnapshotItem, StoredEvent, command_record_key, event_from_item,
-    record_from_item, snapshot_from_item, snapshot_key, to_item,
+    BadItem, EventItem, Recent, StoredEvent, envelope_of, event_item, id_hash, item_from,
+    request_token, snapshot_body, to_item, valid_snapshot,
 };
 
 /// DynamoDB's limit on the actions of one TransactWriteItems call.
@@ -36,7 +37,7 @@ pub enum StoreError {
     },
     /// The command would need more actions than one transaction allows.
     TooManyEvents { events: usize },
-    /// A stored item is not an Account event or record.
+    /// A stored item is not an Account event.
     BadItem(BadItem),
     /// DynamoDB (or the way to it) failed; the message carries the AWS error code.
     Aws(String),
@@ -54,7 +55,7 @@ impl fmt::Display for StoreError {
             ),
             StoreError::TooManyEvents { events } => write!(
                 f,
-                "{events} events, the command record and the version check exceed DynamoDB's {MAX_TRANSACTION_ACTIONS} actions per transaction"
+                "{events} events exceed DynamoDB's {MAX_TRANSACTION_ACTIONS} actions per transaction"
             ),
             StoreError::BadItem(e) => e.fmt(f),
             StoreError::Aws(message) => write!(f, "DynamoDB request failed: {message}"),
@@ -74,110 +75,93 @@ fn aws<E: std::error::Error>(e: E) -> StoreError {
     StoreError::Aws(DisplayErrorContext(e).to_string())
 }
 
-/// A stream folded into its state, and the version the next event must follow.
+/// A stream folded into its state, the version the next event must follow, the version
+/// of the snapshot the load started from (0: none) and the commands the stream remembers
+/// (the snapshot's list, then the loaded events' commands, oldest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     pub state: AccountState,
     pub version: u64,
+    pub snapshot_version: u64,
+    pub recent: Vec<Recent>,
 }
 
-/// Tracing metadata written on every event of one command.
+impl Loaded {
+    /// What the stream remembers of a command id, if it remembers it.
+    pub fn find(&self, command_id: &str) -> Option<&Recent> {
+        let key = id_hash(command_id);
+        self.recent.iter().rev().find(|r| r.key == key)
+    }
+}
+
+/// Tracing metadata written on every event of one command, and its fingerprint.
 #[derive(Debug, Clone)]
 pub struct Metadata {
     pub command_id: String,
     pub correlation_id: String,
     pub causation_id: Option<String>,
     pub actor: String,
+    pub fingerprint: String,
 }
 
-/// What an append did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Appended {
-    /// The events are stored; the ack names the new version.
-    Committed(CommandAck),
-    /// The command id was seen before: nothing was written, this is the first outcome.
-    Duplicate(CommandAck),
-}
-
-/// One Account table: events and command records.
+/// One Account table of event items.
 #[derive(Debug, Clone)]
 pub struct AccountStore {
     client: Client,
     table: String,
+    /// The load's first page size: the snapshot interval, as hotcore.
+    page_size: i32,
 }
 
 impl AccountStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, table: impl Into<String>, snapshot_every: u64) -> Self {
         AccountStore {
             client,
             table: table.into(),
+            page_size: snapshot_every.clamp(1, i32::MAX as u64) as i32,
         }
     }
 
-    /// Loads and folds a stream: from its newest snapshot if it has one, then every event
-    /// after it. Reads are strongly consistent, as in hotcore (the command path decides on
-    /// the state; hotcore's query path uses the same load).
+    /// Loads and folds a stream: newest first until the first valid snapshot (or the
+    /// stream's start), then the events after it, oldest first. Reads are strongly
+    /// consistent, as in hotcore (the command path decides on the state; hotcore's query
+    /// path uses the same load).
     pub async fn load(&self, stream_id: &str) -> Result<Loaded, StoreError> {
-        let mut loaded = match self.load_snapshot(stream_id).await? {
-            Some(snapshot) => snapshot,
-            None => Loaded {
-                state: domain::initial(stream_id),
-                version: 0,
-            },
-        };
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("stream_id = :s AND #v >= :v")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":s", AttributeValue::S(stream_id.to_owned()))
-            .expression_attribute_values(":v", AttributeValue::N((loaded.version + 1).to_string()))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(aws)?;
-            for item in page.items.unwrap_or_default() {
-                let stored = event_from_item(item)?;
-                if stored.version != loaded.version + 1 {
-                    return Err(BadItem(format!(
-                        "stream {stream_id} has version {} after {}: versions must be gap-free",
-                        stored.version, loaded.version
-                    ))
-                    .into());
+        let mut newest_first: Vec<EventItem> = Vec::new();
+        let mut found: Option<(u64, AccountState, Vec<Recent>)> = None;
+        let mut start_key = None;
+        let mut limit = Some(self.page_size);
+        'pages: loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("stream_id = :s")
+                .expression_attribute_values(":s", AttributeValue::S(stream_id.to_owned()))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .set_limit(limit)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(aws)?;
+            for raw in page.items.unwrap_or_default() {
+                let item = item_from(raw)?;
+                if let Some((state, recent)) = valid_snapshot(&item) {
+                    found = Some((item.version, state, recent));
+                    break 'pages;
                 }
-                domain::evolve(&mut loaded.state, &stored.data);
-                loaded.version = stored.version;
+                newest_first.push(item);
             }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start_key = Some(key),
+                _ => break,
+            }
+            // no valid snapshot near the top: read the rest in 1 MB pages
+            limit = None;
         }
-        Ok(loaded)
-    }
-
-    /// The newest snapshot of a stream, if any.
-    pub async fn load_snapshot(&self, stream_id: &str) -> Result<Option<Loaded>, StoreError> {
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("stream_id = :s")
-            .expression_attribute_values(":s", AttributeValue::S(snapshot_key(stream_id)))
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        let Some(item) = page.items.unwrap_or_default().into_iter().next() else {
-            return Ok(None);
-        };
-        let snapshot = snapshot_from_item(item)?;
-        let state: AccountState = serde_json::from_str(&snapshot.state).map_err(|e| {
-            BadItem(format!(
-                "snapshot {stream_id}@{} is not an Account state: {e}",
-                snapshot.version
-            ))
-        })?;
+        let (snapshot_version, state, mut recent) =
+            found.unwrap_or_else(|| (0, domain::initial(stream_id), Vec::new()));
         if state.account_id != stream_id {
             return Err(BadItem(format!(
                 "snapshot of {stream_id} holds the state of {}",
@@ -185,75 +169,75 @@ impl AccountStore {
             ))
             .into());
         }
-        Ok(Some(Loaded {
+        let mut loaded = Loaded {
             state,
-            version: snapshot.version,
-        }))
-    }
-
-    /// Saves a snapshot of `state` at `version`. Snapshots are append-only too: one that
-    /// exists already at this version is left as it is.
-    pub async fn save_snapshot(
-        &self,
-        state: &AccountState,
-        version: u64,
-    ) -> Result<(), StoreError> {
-        let snapshot = SnapshotItem {
-            stream_id: snapshot_key(&state.account_id),
-            version,
-            state: serde_json::to_string(state).map_err(aws)?,
+            version: snapshot_version,
+            snapshot_version,
+            recent: Vec::new(),
         };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&snapshot).map_err(aws)?))
-            .condition_expression("attribute_not_exists(#v)")
-            .expression_attribute_names("#v", "version")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(_) => Ok(()),
-                other => Err(aws(other)),
-            },
+        for item in newest_first.iter().rev() {
+            let stored = envelope_of(item)?;
+            if stored.version != loaded.version + 1 {
+                return Err(BadItem(format!(
+                    "stream {stream_id} has version {} after {}: versions must be gap-free",
+                    stored.version, loaded.version
+                ))
+                .into());
+            }
+            domain::evolve(&mut loaded.state, &stored.data);
+            loaded.version = stored.version;
+            let key = id_hash(&stored.command_id);
+            match recent.last_mut() {
+                Some(last) if last.key == key && last.fingerprint == item.f => {
+                    last.version = stored.version;
+                    last.events += 1;
+                }
+                _ => recent.push(Recent {
+                    key,
+                    fingerprint: item.f.clone(),
+                    version: stored.version,
+                    events: 1,
+                }),
+            }
         }
+        loaded.recent = recent;
+        Ok(loaded)
     }
 
-    /// Appends the events of one command after `expected_version`, with its idempotency
-    /// record, in one transaction: all or nothing.
+    /// Appends the events of one command after the loaded version, all or nothing; with
+    /// `snapshot`, the state after them rides on the last event's item.
     ///
-    /// The same transaction as hotcore's: a Put per event, conditional on its key being
-    /// free, so a concurrent writer makes the whole transaction fail
-    /// ([`StoreError::Conflict`]); the command record, conditional on being new, so a
-    /// re-sent command id fails on it and DynamoDB returns the first outcome with the
-    /// cancellation (`ALL_OLD`), told apart from a conflict without another read; and,
-    /// after version 0, a check that the previous event exists, so an expected version
-    /// ahead of the stream cannot leave a gap.
+    /// The same requests as hotcore's: one event is one PutItem conditional on its version
+    /// being free; several are one TransactWriteItems of such puts, its token a hash of its
+    /// content. Gap-free because the expected version is a top this load read, and event
+    /// items are never deleted. A failed condition is [`StoreError::Conflict`]: the caller
+    /// reloads, and finds its own command there if an earlier attempt landed.
     pub async fn append(
         &self,
+        loaded: &Loaded,
         stream_id: &str,
-        expected_version: u64,
         events: &[AccountEvent],
         metadata: &Metadata,
-    ) -> Result<Appended, StoreError> {
-        if events.len() + 2 > MAX_TRANSACTION_ACTIONS {
+        snapshot: Option<&AccountState>,
+    ) -> Result<CommandAck, StoreError> {
+        if events.len() > MAX_TRANSACTION_ACTIONS {
             return Err(StoreError::TooManyEvents {
                 events: events.len(),
             });
         }
         // Account items are far below the 400 KB item and 4 MB transaction limits
         // (ids of at most 256 and references of at most 500 characters): no size check.
+        let expected_version = loaded.version;
         let timestamp = DateTime::from(SystemTime::now())
             .fmt(DateTimeFormat::DateTime)
             .map_err(aws)?;
-        let mut actions = Vec::with_capacity(events.len() + 2);
+        let mut items = Vec::with_capacity(events.len());
         for (offset, event) in events.iter().enumerate() {
             let stored = StoredEvent {
                 stream_id: stream_id.to_owned(),
                 version: expected_version + 1 + offset as u64,
                 event_type: event.type_name().to_owned(),
+                schema_version: event.schema_version(),
                 data: event.clone(),
                 command_id: metadata.command_id.clone(),
                 correlation_id: metadata.correlation_id.clone(),
@@ -261,119 +245,78 @@ impl AccountStore {
                 timestamp: timestamp.clone(),
                 actor: metadata.actor.clone(),
             };
-            actions.push(self.put_if_absent(to_item(&stored).map_err(aws)?, "version")?);
+            items.push(event_item(&stored, &metadata.fingerprint)?);
         }
-        let version = expected_version + events.len() as u64;
-        let record = CommandRecord::new(
-            &metadata.command_id,
-            stream_id,
-            version,
-            events.len() as u64,
-        );
-        actions.push(self.put_if_absent(to_item(&record).map_err(aws)?, "stream_id")?);
-        if expected_version > 0 {
-            let previous = ConditionCheck::builder()
+        let ack = CommandAck {
+            command_id: metadata.command_id.clone(),
+            stream_id: stream_id.to_owned(),
+            version: expected_version + events.len() as u64,
+            events: events.len() as u64,
+        };
+        if let (Some(state), Some(last)) = (snapshot, items.last_mut()) {
+            let mut window = loaded.recent.clone();
+            window.push(Recent {
+                key: id_hash(&metadata.command_id),
+                fingerprint: metadata.fingerprint.clone(),
+                version: ack.version,
+                events: ack.events,
+            });
+            last.s = Some(snapshot_body(state, &window).map_err(aws)?);
+        }
+        let conflict = || StoreError::Conflict {
+            stream_id: stream_id.to_owned(),
+            expected_version,
+        };
+        if items.len() == 1 {
+            let result = self
+                .client
+                .put_item()
                 .table_name(&self.table)
-                .key("stream_id", AttributeValue::S(stream_id.to_owned()))
-                .key("version", AttributeValue::N(expected_version.to_string()))
-                .condition_expression("attribute_exists(#v)")
-                .expression_attribute_names("#v", "version")
+                .set_item(Some(to_item(&items[0]).map_err(aws)?))
+                .condition_expression("attribute_not_exists(version)")
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(ack),
+                Err(err) => match err.into_service_error() {
+                    PutItemError::ConditionalCheckFailedException(_) => Err(conflict()),
+                    other => Err(aws(other)),
+                },
+            };
+        }
+        let mut actions = Vec::with_capacity(items.len());
+        for item in &items {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(to_item(item).map_err(aws)?))
+                .condition_expression("attribute_not_exists(version)")
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .map_err(aws)?;
-            actions.push(
-                TransactWriteItem::builder()
-                    .condition_check(previous)
-                    .build(),
-            );
+            actions.push(TransactWriteItem::builder().put(put).build());
         }
-
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(actions))
+            .client_request_token(request_token(&items))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Appended::Committed(record.ack())),
-            Err(err) => {
-                let err = err.into_service_error();
-                let TransactWriteItemsError::TransactionCanceledException(cancelled) = &err else {
-                    return Err(aws(err));
-                };
-                let reasons = cancelled.cancellation_reasons();
-                let code = |i: usize| reasons.get(i).and_then(|r| r.code());
-                let failed = |i: usize| code(i) == Some("ConditionalCheckFailed");
-                // the previous event is missing: the expected version is ahead of the stream
-                if expected_version > 0 && failed(events.len() + 1) {
-                    return Err(StoreError::Conflict {
-                        stream_id: stream_id.to_owned(),
-                        expected_version,
-                    });
+            Ok(_) => Ok(ack),
+            Err(err) => match err.into_service_error() {
+                // a version is taken, or another transaction holds one of these items
+                TransactWriteItemsError::TransactionCanceledException(_)
+                | TransactWriteItemsError::IdempotentParameterMismatchException(_) => {
+                    Err(conflict())
                 }
-                if failed(events.len()) {
-                    let old = reasons[events.len()].item().cloned();
-                    let first = match old {
-                        Some(item) => Some(record_from_item(item)?.ack()),
-                        // Not every emulator returns ALL_OLD items: read the record instead.
-                        None => self.recorded_outcome(&metadata.command_id).await?,
-                    };
-                    if let Some(ack) = first {
-                        return Ok(Appended::Duplicate(ack));
-                    }
-                }
-                // another transaction holds one of these items right now: a race as well
-                if (0..events.len()).any(failed)
-                    || (0..reasons.len()).any(|i| code(i) == Some("TransactionConflict"))
-                {
-                    return Err(StoreError::Conflict {
-                        stream_id: stream_id.to_owned(),
-                        expected_version,
-                    });
-                }
-                Err(aws(err))
-            }
+                other => Err(aws(other)),
+            },
         }
-    }
-
-    /// The ack a command id got when it was first accepted, if it was.
-    pub async fn recorded_outcome(
-        &self,
-        command_id: &str,
-    ) -> Result<Option<CommandAck>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(
-                "stream_id",
-                AttributeValue::S(command_record_key(command_id)),
-            )
-            .key("version", AttributeValue::N("0".to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(aws)?;
-        match output.item {
-            Some(item) => Ok(Some(record_from_item(item)?.ack())),
-            None => Ok(None),
-        }
-    }
-
-    /// A Put conditional on the item not existing yet (`key` is one of its key
-    /// attributes), returning the existing item when the condition fails.
-    fn put_if_absent(
-        &self,
-        item: crate::item::Item,
-        key: &str,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#k)")
-            .expression_attribute_names("#k", key)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(aws)?;
-        Ok(TransactWriteItem::builder().put(put).build())
     }
 }

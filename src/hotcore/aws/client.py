@@ -2,8 +2,8 @@
 
 ``ServiceClient.call(operation, request)`` POSTs the JSON request with the
 ``X-Amz-Target`` header of the operation, signed with SigV4, over a keep-alive
-``Connection``; it returns the raw bytes of a successful response so the caller can
-decode them straight into its own types.
+``Connection`` (sockets; TLS with the AWS roots for https); it returns the raw bytes
+of a successful response so the caller can decode them straight into its own types.
 
 Retried, with exponential backoff and full jitter (a random sleep between 0 and
 ``min(cap, base * 2**attempt)``): throttling codes, 5xx responses, connection
@@ -14,10 +14,9 @@ token refreshes the credentials and tries again. Everything else raises the type
 
 from __future__ import annotations
 
-import http.client
+import binascii
 import os
 import time
-import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -35,12 +34,12 @@ from hotcore.aws.errors import (
 )
 from hotcore.aws.sigv4 import Credentials, sign
 
-__all__ = ["RetryPolicy", "ServiceClient"]
+__all__ = ["RetryPolicy", "ServiceClient", "SignedClient"]
 
 _encode = msgspec.json.Encoder().encode
 #: Codes that mean the credentials went stale under us: refresh them and retry.
 _EXPIRED_CODES = frozenset({"ExpiredTokenException", "ExpiredToken"})
-_USER_AGENT = "hotcore/0.1 (python http.client)"
+_USER_AGENT = "hotcore/0.1"
 
 
 def _jitter() -> float:
@@ -74,7 +73,55 @@ class _StaticCredentials:
         """Fixed credentials cannot be refreshed."""
 
 
-class ServiceClient:
+class SignedClient:
+    """What every hotcore AWS client shares: credentials, the retry loop, the retry count."""
+
+    def __init__(
+        self,
+        credentials: CredentialsProvider | Credentials | None,
+        retry: RetryPolicy | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        if isinstance(credentials, Credentials):
+            self._credentials: CredentialsProvider | _StaticCredentials = _StaticCredentials(
+                credentials
+            )
+        else:
+            self._credentials = credentials or default_provider()
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        #: Attempts that were retried (throttling, 5xx, connection failures), for metrics/tests.
+        self.retries = 0
+
+    def _with_retries[T](
+        self, attempt: Callable[[], T | AwsError], retried_codes: frozenset[str]
+    ) -> T:
+        """``attempt()``'s first success; an expired token refreshes the credentials once,
+        connection failures, 5xx and ``retried_codes`` are retried with backoff, anything
+        else (or the last failure) raises."""
+        refreshed = False
+        attempts = 0
+        while True:
+            attempts += 1
+            outcome = attempt()
+            if not isinstance(outcome, AwsError):
+                return outcome
+            if outcome.code in _EXPIRED_CODES and not refreshed:
+                refreshed = True
+                self._credentials.invalidate()
+                continue
+            retryable = (
+                isinstance(outcome, ConnectionFailed)
+                or outcome.code in retried_codes
+                or outcome.status >= 500
+            )
+            if not retryable or attempts >= self.retry.max_attempts:
+                raise outcome
+            self.retries += 1
+            self._sleep(self.retry.delay(attempts))
+
+
+class ServiceClient(SignedClient):
     """Signed calls to one JSON-protocol service (DynamoDB, EventBridge) at one endpoint."""
 
     def __init__(
@@ -91,25 +138,16 @@ class ServiceClient:
         read_timeout: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        super().__init__(credentials, retry, sleep)
         self.service = service
         self.region = resolve_region(region)
         self.endpoint = resolve_endpoint(service, self.region, endpoint_url)
         self.connection = Connection(
             self.endpoint, connect_timeout=connect_timeout, read_timeout=read_timeout
         )
-        if isinstance(credentials, Credentials):
-            self._credentials: CredentialsProvider | _StaticCredentials = _StaticCredentials(
-                credentials
-            )
-        else:
-            self._credentials = credentials or default_provider()
-        self.retry = retry or RetryPolicy()
         self._target_prefix = target_prefix
         self._content_type = content_type
         self._url = self.endpoint + "/"
-        self._sleep = sleep
-        #: Attempts that were retried (throttling, 5xx, connection failures), for metrics/tests.
-        self.retries = 0
 
     def reset(self) -> None:
         """Drop pooled connections and cached credentials: call it after a SnapStart restore.
@@ -129,26 +167,7 @@ class ServiceClient:
             "X-Amz-Target": f"{self._target_prefix}.{operation}",
             "User-Agent": _USER_AGENT,
         }
-        refreshed = False
-        attempt = 0
-        while True:
-            attempt += 1
-            failure = self._attempt(headers, body)
-            if isinstance(failure, bytes):
-                return failure
-            if failure.code in _EXPIRED_CODES and not refreshed:
-                refreshed = True
-                self._credentials.invalidate()
-                continue
-            retryable = (
-                isinstance(failure, ConnectionFailed)
-                or failure.code in THROTTLING_CODES
-                or failure.status >= 500
-            )
-            if not retryable or attempt >= self.retry.max_attempts:
-                raise failure
-            self.retries += 1
-            self._sleep(self.retry.delay(attempt))
+        return self._with_retries(lambda: self._attempt(headers, body), THROTTLING_CODES)
 
     def _attempt(self, headers: dict[str, str], body: bytes) -> bytes | AwsError:
         credentials = self._credentials.get()
@@ -164,7 +183,7 @@ class ServiceClient:
         )
         try:
             response = self.connection.send("POST", "/", headers | signed, body)
-        except (OSError, http.client.HTTPException) as error:
+        except OSError as error:
             return ConnectionFailed(
                 f"{type(error).__name__} talking to {self.endpoint}: {error}", cause=error
             )
@@ -172,7 +191,7 @@ class ServiceClient:
         if (
             checksum is not None
             and checksum.isdigit()
-            and int(checksum) != zlib.crc32(response.body)
+            and int(checksum) != binascii.crc32(response.body)
         ):
             return ConnectionFailed(
                 f"response from {self.endpoint} failed its CRC32 check (corrupted in transit)"

@@ -16,16 +16,15 @@ whose snapshot may hold credentials that have since expired.
 
 from __future__ import annotations
 
-import http.client
+import _thread
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import msgspec
 
+from hotcore.aws.connection import Connection, split_url
 from hotcore.aws.errors import CredentialsUnavailable
 from hotcore.aws.sigv4 import Credentials
 
@@ -49,7 +48,16 @@ class _ContainerCredentials(msgspec.Struct):
     Expiration: datetime | None = None
 
 
-_decode_container = msgspec.json.Decoder(_ContainerCredentials).decode
+#: Built on the first fetch: a function with credentials in its environment (every one but
+#: SnapStart's) never reads the container endpoint, so its init does not build this.
+_container_decoder: msgspec.json.Decoder[_ContainerCredentials] | None = None
+
+
+def _decode_container(body: bytes) -> _ContainerCredentials:
+    global _container_decoder
+    if _container_decoder is None:
+        _container_decoder = msgspec.json.Decoder(_ContainerCredentials)
+    return _container_decoder.decode(body)
 
 
 class CredentialsProvider:
@@ -65,7 +73,7 @@ class CredentialsProvider:
         self._environ = os.environ if environ is None else environ
         self._clock = clock
         self._timeout = timeout
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._credentials: Credentials | None = None
         self._expires_at: float | None = None  # None: static credentials, never refreshed
         #: How many times the container endpoint was asked (for tests and metrics).
@@ -135,71 +143,69 @@ class CredentialsProvider:
         return self._environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
 
     def _fetch(self, uri: str) -> tuple[Credentials, float | None]:
-        parts = urlsplit(uri)
-        host = parts.hostname or ""
-        if parts.scheme == "http":
+        try:
+            scheme, host, port, path, query = split_url(uri)
+        except ValueError as bad:
+            raise CredentialsUnavailable(f"bad container credentials URI {uri!r}") from bad
+        if scheme == "http":
             if host not in _ALLOWED_HTTP_HOSTS:
                 raise CredentialsUnavailable(
                     f"refusing to send the container authorization token to {host!r} over "
                     "http: only loopback and the ECS/EKS addresses are allowed"
                 )
-            connection: http.client.HTTPConnection = http.client.HTTPConnection(
-                host, parts.port, timeout=self._timeout
-            )
-        elif parts.scheme == "https":
-            connection = http.client.HTTPSConnection(host, parts.port, timeout=self._timeout)
-        else:
+        elif scheme != "https":
             raise CredentialsUnavailable(f"unsupported container credentials URI {uri!r}")
+        bracketed = f"[{host}]" if ":" in host else host
+        base = f"{scheme}://{bracketed}" + ("" if port is None else f":{port}")
+        connection = Connection(base, connect_timeout=self._timeout, read_timeout=self._timeout)
         headers = {"Accept": "application/json"}
         authorization = self._authorization()
         if authorization:
             headers["Authorization"] = authorization
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        error: BaseException | None = None
-        # A few quick attempts: the endpoint is local and normally answers at once.
-        for attempt in range(3):
-            if attempt:
-                time.sleep(0.05 * attempt)
-            self.fetches += 1
-            try:
-                connection.request("GET", target, headers=headers)
-                response = connection.getresponse()
-                body = response.read()
-            except (OSError, http.client.HTTPException) as failure:
-                error = failure
-                connection.close()
-                continue
-            if response.status >= 500:
-                error = CredentialsUnavailable(
-                    f"container credentials endpoint answered {response.status}"
-                )
-                continue
+        target = (path or "/") + (f"?{query}" if query else "")
+        last: BaseException | None = None
+        try:
+            # A few quick attempts: the endpoint is local and normally answers at once.
+            for attempt in range(3):
+                if attempt:
+                    time.sleep(0.05 * attempt)
+                self.fetches += 1
+                try:
+                    response = connection.send("GET", target, headers)
+                except OSError as failure:
+                    last = failure
+                    continue
+                if response.status >= 500:
+                    last = CredentialsUnavailable(
+                        f"container credentials endpoint answered {response.status}"
+                    )
+                    continue
+                return self._credentials_from(response.status, response.body)
+        finally:
             connection.close()
-            if response.status != 200:
-                raise CredentialsUnavailable(
-                    f"container credentials endpoint answered {response.status}: "
-                    f"{body[:200].decode(errors='replace')}"
-                )
-            try:
-                fetched = _decode_container(body)
-            except msgspec.DecodeError as failure:
-                raise CredentialsUnavailable(
-                    f"container credentials endpoint sent an unexpected body: {failure}"
-                ) from failure
-            expires_at = fetched.Expiration.timestamp() if fetched.Expiration else None
-            return Credentials(fetched.AccessKeyId, fetched.SecretAccessKey, fetched.Token), (
-                expires_at
-            )
-        connection.close()
         raise CredentialsUnavailable(
-            f"container credentials endpoint {host!r} failed 3 times: {error}"
+            f"container credentials endpoint {host!r} failed 3 times: {last}"
         )
+
+    @staticmethod
+    def _credentials_from(status: int, body: bytes) -> tuple[Credentials, float | None]:
+        if status != 200:
+            raise CredentialsUnavailable(
+                f"container credentials endpoint answered {status}: "
+                f"{body[:200].decode(errors='replace')}"
+            )
+        try:
+            fetched = _decode_container(body)
+        except msgspec.DecodeError as failure:
+            raise CredentialsUnavailable(
+                f"container credentials endpoint sent an unexpected body: {failure}"
+            ) from failure
+        expires_at = fetched.Expiration.timestamp() if fetched.Expiration else None
+        return Credentials(fetched.AccessKeyId, fetched.SecretAccessKey, fetched.Token), expires_at
 
 
 _default: CredentialsProvider | None = None
-_default_lock = threading.Lock()
+_default_lock = _thread.allocate_lock()
 
 
 def default_provider() -> CredentialsProvider:

@@ -27,6 +27,7 @@ __all__ = [
     "TransactionConflict",
     "ValidationFailed",
     "error_from_response",
+    "redact",
 ]
 
 #: Error codes that mean "slow down": retried with backoff, then raised as Throttled.
@@ -42,12 +43,52 @@ THROTTLING_CODES = frozenset(
 )
 
 
+#: Most characters of an AWS error message kept (after redaction).
+MAX_MESSAGE_CHARS = 1000
+_REDACTED = "[redacted]"
+_secrets: Any = None  # the compiled pattern, built on the first error (``re`` is not loaded before)
+
+
+def redact(text: str) -> str:
+    """``text`` without secrets an error message can echo: the values of signing headers
+    and query parameters (Authorization, X-Amz-Security-Token, X-Amz-Signature,
+    X-Amz-Credential, the ID token header), ``Signature=``/``Credential=`` parts of a
+    SigV4 Authorization value, and anything shaped like a JWT or a session token."""
+    global _secrets
+    if _secrets is None:
+        import re
+
+        _secrets = re.compile(
+            r"(?i)(?P<name>authorization|x-amz-security-token|x-amz-signature|x-amz-credential"
+            r"|x-hotcore-id-token|signature|credential)(?P<sep>\s*[:=]\s*\"?)"
+            r"(?P<value>[^\s\",;&]+(?: Credential=[^\s\",;&]+)?)"
+            r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+            r"|[A-Za-z0-9+/=]{100,}"
+        )
+
+    def replace(match: Any) -> str:
+        if match.group("name"):
+            return f"{match.group('name')}{match.group('sep')}{_REDACTED}"
+        return _REDACTED
+
+    cleaned: str = _secrets.sub(replace, text)
+    if len(cleaned) > MAX_MESSAGE_CHARS:
+        return f"{cleaned[:MAX_MESSAGE_CHARS]}...[{len(cleaned)} chars]"
+    return cleaned
+
+
 class AwsError(Exception):
-    """An AWS call failed: AWS's error ``code``, its ``message``, the HTTP ``status`` (0: none)."""
+    """An AWS call failed: AWS's error ``code``, its ``message``, the HTTP ``status`` (0: none).
+
+    The message is redacted (``redact``) before it is kept: AWS echoes the canonical
+    request, with signed header values, in some signature errors, and whatever raises
+    this may end up in a log line or a Lambda error.
+    """
 
     def __init__(
         self, code: str, message: str, status: int, *, request_id: str | None = None
     ) -> None:
+        code, message = redact(code)[:200], redact(message)
         super().__init__(f"{code} ({status}): {message}" if status else f"{code}: {message}")
         self.code = code
         self.message = message

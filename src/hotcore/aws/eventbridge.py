@@ -10,8 +10,6 @@ again); the result lists each entry's event id or why it finally failed, in inpu
 a Streams publisher can report exactly those records as ``batchItemFailures``.
 """
 
-from __future__ import annotations
-
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -24,12 +22,19 @@ from hotcore.aws.credentials import CredentialsProvider
 from hotcore.aws.errors import AwsError
 from hotcore.aws.sigv4 import Credentials
 
-__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_ENTRIES", "EntryFailure", "EventBridge", "PutEventsResult"]
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_ENTRIES",
+    "PERMANENT_ENTRY_CODES",
+    "EntryFailure",
+    "EventBridge",
+    "PutEventsResult",
+]
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
 #: Entry error codes that will not go away by sending the entry again.
-_PERMANENT_CODES = frozenset(
+PERMANENT_ENTRY_CODES = frozenset(
     {
         "EntryTooLarge",
         "MalformedDetail",
@@ -207,7 +212,7 @@ class EventBridge:
             if result.ErrorCode or not result.EventId:
                 code = result.ErrorCode or "Unknown"
                 failed.append(
-                    (index, code, result.ErrorMessage or "", code not in _PERMANENT_CODES)
+                    (index, code, result.ErrorMessage or "", code not in PERMANENT_ENTRY_CODES)
                 )
             else:
                 event_ids[index] = result.EventId

@@ -15,14 +15,14 @@ left as is, then sorted by name and value.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import threading
+import _thread
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote, unquote, urlsplit
 
 from msgspec import Struct
+
+from hotcore.aws.connection import split_url
+from hotcore.aws.digest import hmac_sha256, sha256_hex
 
 __all__ = ["Credentials", "sign"]
 
@@ -64,16 +64,16 @@ class Credentials(Struct, frozen=True):
 
 # Deriving the signing key costs four HMACs; it changes once a day per region/service.
 _key_cache: dict[tuple[str, str, str, str], bytes] = {}
-_key_cache_lock = threading.Lock()
+_key_cache_lock = _thread.allocate_lock()
 
 
 def _signing_key(secret_key: str, day: str, region: str, service: str) -> bytes:
     cache_key = (secret_key, day, region, service)
     key = _key_cache.get(cache_key)
     if key is None:
-        key = hmac.digest(("AWS4" + secret_key).encode(), day.encode(), "sha256")
+        key = hmac_sha256(("AWS4" + secret_key).encode(), day.encode())
         for part in (region, service, "aws4_request"):
-            key = hmac.digest(key, part.encode(), "sha256")
+            key = hmac_sha256(key, part.encode())
         with _key_cache_lock:
             if len(_key_cache) >= 16:
                 _key_cache.clear()
@@ -96,10 +96,44 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(kept) + tail
 
 
+#: Characters SigV4 never percent-encodes (RFC 3986 unreserved), as bytes.
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+_PERCENT = [f"%{byte:02X}" for byte in range(256)]
+for _byte in _UNRESERVED + b"/":
+    _PERCENT[_byte] = chr(_byte)
+#: byte -> itself if unreserved or "/", else %XX: for paths.
+_PATH_TABLE = tuple(_PERCENT)
+#: byte -> itself if unreserved, else %XX: for query names and values ("/" encoded).
+_QUERY_TABLE = (*_PERCENT[:47], "%2F", *_PERCENT[48:])
+_HEX = b"0123456789ABCDEFabcdef"
+
+
+def _quote(text: str, table: tuple[str, ...], safe: bytes) -> str:
+    data = text.encode()
+    if not data.translate(None, safe):
+        return text  # nothing to encode: the common case
+    return "".join([table[byte] for byte in data])
+
+
+def _unquote(text: str) -> str:
+    """``%XX`` escapes decoded (UTF-8, undecodable bytes replaced); stray ``%`` kept."""
+    if "%" not in text:
+        return text
+    pieces = text.encode().split(b"%")
+    out = bytearray(pieces[0])
+    for piece in pieces[1:]:
+        if len(piece) >= 2 and piece[0] in _HEX and piece[1] in _HEX:
+            out.append(int(piece[:2], 16))
+            out += piece[2:]
+        else:
+            out += b"%" + piece
+    return out.decode("utf-8", "replace")
+
+
 def _canonical_path(path: str) -> str:
     if not path:
         return "/"
-    return quote(_remove_dot_segments(path), safe="/~")
+    return _quote(_remove_dot_segments(path), _PATH_TABLE, _UNRESERVED + b"/")
 
 
 def _canonical_query(query: str) -> str:
@@ -110,7 +144,12 @@ def _canonical_query(query: str) -> str:
         if not part:
             continue
         name, _, value = part.partition("=")
-        pairs.append((quote(unquote(name), safe="-_.~"), quote(unquote(value), safe="-_.~")))
+        pairs.append(
+            (
+                _quote(_unquote(name), _QUERY_TABLE, _UNRESERVED),
+                _quote(_unquote(value), _QUERY_TABLE, _UNRESERVED),
+            )
+        )
     pairs.sort()
     return "&".join(f"{name}={value}" for name, value in pairs)
 
@@ -137,13 +176,13 @@ def sign(
     Returns ``Authorization`` and ``X-Amz-Date``, and ``X-Amz-Security-Token`` when
     the credentials carry a token; send them with ``headers``. A ``host`` header in
     ``headers`` is signed as given; without one, the host (and non-default port) of
-    ``url`` is signed, which is what ``http.client`` sends.
+    ``url`` is signed, which is what HTTP clients send.
     """
     if now.tzinfo is not None:
         now = now.astimezone(UTC)
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
-    parts = urlsplit(url)
+    scheme, hostname, port, path, query = split_url(url)
 
     # Lower-cased names; a name given twice in different cases keeps both values.
     signed: dict[str, str] = {}
@@ -154,21 +193,22 @@ def sign(
         trimmed = " ".join(value.split())
         signed[lower] = f"{signed[lower]},{trimmed}" if lower in signed else trimmed
     if "host" not in signed:
-        signed["host"] = _host(parts.scheme, parts.hostname or "", parts.port)
+        signed["host"] = _host(scheme, hostname, port)
     signed["x-amz-date"] = amz_date
     added = {"X-Amz-Date": amz_date}
     if credentials.token:
-        signed["x-amz-security-token"] = credentials.token
+        # Canonical like every other value: a token with stray whitespace signs as botocore's.
+        signed["x-amz-security-token"] = " ".join(credentials.token.split())
         added["X-Amz-Security-Token"] = credentials.token
-    payload_hash = signed.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
+    payload_hash = signed.get("x-amz-content-sha256") or sha256_hex(body)
 
     names = sorted(signed)
     signed_headers = ";".join(names)
     canonical_request = "\n".join(
         (
             method.upper(),
-            _canonical_path(parts.path),
-            _canonical_query(parts.query),
+            _canonical_path(path),
+            _canonical_query(query),
             "".join(f"{name}:{signed[name]}\n" for name in names),
             signed_headers,
             payload_hash,
@@ -180,14 +220,12 @@ def sign(
             _ALGORITHM,
             amz_date,
             scope,
-            hashlib.sha256(canonical_request.encode()).hexdigest(),
+            sha256_hex(canonical_request.encode()),
         )
     )
-    signature = hmac.new(
-        _signing_key(credentials.secret_key, day, region, service),
-        string_to_sign.encode(),
-        hashlib.sha256,
-    ).hexdigest()
+    signature = hmac_sha256(
+        _signing_key(credentials.secret_key, day, region, service), string_to_sign.encode()
+    ).hex()
     added["Authorization"] = (
         f"{_ALGORITHM} Credential={credentials.access_key}/{scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"

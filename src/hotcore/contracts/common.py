@@ -2,12 +2,16 @@
 
 Decoding is validation: the constraints below are checked by msgspec while it decodes,
 and the error names the offending field (``Expected `int` >= 1 - at `$.amount```).
+
+Unknown fields: commands and queries are strict (``Contract``: an unknown field is an
+input error), events and the envelope are tolerant (``Event``, ``Envelope``: unknown
+fields are ignored), because events are read by code deployed at other times: other
+aggregates' stacks, old functions during a deploy. A change a tolerant reader cannot
+absorb gets a new ``schema_version`` and an upcaster (see ``Event``, docs/evolution.md).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from msgspec import Meta, Struct
 
@@ -43,12 +47,28 @@ Version = Annotated[
 ]
 
 
-class Envelope[E](Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One stored event with its metadata: what the store keeps and the bus carries."""
+#: How a charge and a refund for an order are referenced on the account's ledger. Order's
+#: event handler reads these to record payments, the PlaceOrder saga writes them, and
+#: Account's policy keeps them for the saga alone.
+CHARGE_REFERENCE_PREFIX = "order:"
+REFUND_REFERENCE_PREFIX = "refund:"
+
+#: The schema version of an event type, stored in its envelope (1 when omitted).
+SchemaVersion = Annotated[int, Meta(ge=1, le=1000, description="event schema version")]
+
+
+class Envelope[E](Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One stored event with its metadata: what the store keeps and the bus carries.
+
+    Its JSON is the EventBridge ``Detail`` and the DynamoDB item's ``e`` attribute, in this
+    field order; ``schema_version`` (when 1) and ``causation_id`` (when null) are omitted.
+    Unknown fields are ignored (a newer writer may add some).
+    """
 
     stream_id: Id
     version: Version
     type: str
+    schema_version: SchemaVersion = 1
     data: E
     command_id: Ref
     correlation_id: Ref
@@ -98,4 +118,25 @@ class Guard(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class Contract(
     Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type", tag=True
 ):
-    """Base of every command, event and query: frozen, keyword-only, tagged by class name."""
+    """Base of every command and query: frozen, keyword-only, tagged by class name, strict."""
+
+
+class Event(Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+    """Base of every event: frozen, keyword-only, tagged by class name, tolerant.
+
+    ``schema_version`` is the version of this event type the class describes (the
+    writer stores it in the envelope). A change old readers or old stored events cannot
+    absorb (a renamed or retyped field, a new required field) bumps it: the previous
+    shape stays as its own class (same tag, e.g. ``DepositedV1`` with
+    ``tag="Deposited"``) listed in the current class's ``earlier``, with a pure
+    ``upcast()`` returning the next version. Readers decode the current version directly
+    and only old versions through their class and the chain of upcasts.
+    """
+
+    schema_version: ClassVar[int] = 1
+    #: the classes of this event type's earlier versions (any order), each with ``upcast``
+    earlier: ClassVar[tuple[type["Event"], ...]] = ()
+
+    def upcast(self) -> "Event":
+        """This event as the next version of its type (defined by every earlier version)."""
+        raise NotImplementedError(f"{type(self).__name__} is the current version")

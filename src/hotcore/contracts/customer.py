@@ -1,27 +1,31 @@
 """Customer contracts: an entity whose e-mail is unique across all customers."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from msgspec import Struct
 
-from hotcore.contracts.common import Contract, Email, Id, Text
+from hotcore.contracts.common import Contract, Email, Event, Id, Text
 
 
 # Commands
 class RegisterCustomer(Contract, frozen=True, kw_only=True):
+    """Register a customer; the e-mail address must not belong to another customer."""
+
     customer_id: Id
     email: Email
     name: Text
 
 
 class ChangeEmail(Contract, frozen=True, kw_only=True):
+    """Change a customer's e-mail address (unique across customers)."""
+
     customer_id: Id
     email: Email
 
 
 class DeactivateCustomer(Contract, frozen=True, kw_only=True):
+    """Deactivate a customer; its e-mail address becomes free again."""
+
     customer_id: Id
 
 
@@ -36,21 +40,27 @@ CustomerCommand = RegisterCustomer | ChangeEmail | DeactivateCustomer | LinkAcco
 
 
 # Events
-class CustomerRegistered(Contract, frozen=True, kw_only=True):
+class CustomerRegistered(Event, frozen=True, kw_only=True):
+    """The customer was registered."""
+
     email: Email
     name: Text
 
 
-class EmailChanged(Contract, frozen=True, kw_only=True):
+class EmailChanged(Event, frozen=True, kw_only=True):
+    """The customer's e-mail address changed."""
+
     old_email: Email
     new_email: Email
 
 
-class CustomerDeactivated(Contract, frozen=True, kw_only=True):
-    pass
+class CustomerDeactivated(Event, frozen=True, kw_only=True):
+    """The customer was deactivated."""
 
 
-class AccountLinked(Contract, frozen=True, kw_only=True):
+class AccountLinked(Event, frozen=True, kw_only=True):
+    """An account was opened for the customer."""
+
     account_id: Id
 
 
@@ -59,6 +69,8 @@ CustomerEvent = CustomerRegistered | EmailChanged | CustomerDeactivated | Accoun
 
 # Queries
 class GetCustomer(Contract, frozen=True, kw_only=True):
+    """The state of one customer."""
+
     customer_id: Id
 
 
@@ -68,6 +80,8 @@ CustomerStatus = Literal["new", "active", "deactivated"]
 
 
 class CustomerState(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The folded state of one customer, with the accounts opened for it."""
+
     customer_id: str
     status: CustomerStatus = "new"
     email: str = ""

@@ -1,30 +1,36 @@
 """Inventory contracts: stock of one SKU, with reservations held per order."""
 
-from __future__ import annotations
-
 from msgspec import Struct
 
-from hotcore.contracts.common import Contract, Id, Quantity
+from hotcore.contracts.common import Contract, Event, Id, Quantity
 
 
 # Commands
 class AddStock(Contract, frozen=True, kw_only=True):
+    """Add items to a SKU's stock on hand."""
+
     sku: Id
     quantity: Quantity
 
 
 class ReserveStock(Contract, frozen=True, kw_only=True):
+    """Hold items of a SKU for an order; refused when not enough are available."""
+
     sku: Id
     order_id: Id
     quantity: Quantity
 
 
 class ReleaseReservation(Contract, frozen=True, kw_only=True):
+    """Give an order's held items back (the order was cancelled)."""
+
     sku: Id
     order_id: Id
 
 
 class CommitReservation(Contract, frozen=True, kw_only=True):
+    """Turn an order's held items into items gone (the order shipped)."""
+
     sku: Id
     order_id: Id
 
@@ -33,21 +39,29 @@ InventoryCommand = AddStock | ReserveStock | ReleaseReservation | CommitReservat
 
 
 # Events
-class StockAdded(Contract, frozen=True, kw_only=True):
+class StockAdded(Event, frozen=True, kw_only=True):
+    """Items were added to the stock on hand."""
+
     quantity: Quantity
 
 
-class StockReserved(Contract, frozen=True, kw_only=True):
+class StockReserved(Event, frozen=True, kw_only=True):
+    """Items were held for an order."""
+
     order_id: Id
     quantity: Quantity
 
 
-class ReservationReleased(Contract, frozen=True, kw_only=True):
+class ReservationReleased(Event, frozen=True, kw_only=True):
+    """An order's held items are available again."""
+
     order_id: Id
     quantity: Quantity
 
 
-class ReservationCommitted(Contract, frozen=True, kw_only=True):
+class ReservationCommitted(Event, frozen=True, kw_only=True):
+    """An order's held items left the stock."""
+
     order_id: Id
     quantity: Quantity
 
@@ -57,6 +71,8 @@ InventoryEvent = StockAdded | StockReserved | ReservationReleased | ReservationC
 
 # Queries
 class GetInventory(Contract, frozen=True, kw_only=True):
+    """The stock of one SKU."""
+
     sku: Id
 
 

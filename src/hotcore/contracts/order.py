@@ -1,15 +1,19 @@
 """Order contracts: a lifecycle from placed to confirmed and shipped, or cancelled."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from hotcore.contracts.common import Amount, Contract, Id, Quantity, Text
+# the ledger references of an order's charge and refund live with the shared types (Account's
+# policy reads them without loading Order's contracts); re-exported for Order's code
+from hotcore.contracts.common import CHARGE_REFERENCE_PREFIX as CHARGE_REFERENCE_PREFIX
+from hotcore.contracts.common import REFUND_REFERENCE_PREFIX as REFUND_REFERENCE_PREFIX
+from hotcore.contracts.common import Amount, Contract, Event, Id, Quantity, Text
 
 
 class OrderLine(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One line of an order: a SKU, how many, and the price of one (minor units)."""
+
     sku: Id
     quantity: Quantity
     unit_price: Amount
@@ -20,6 +24,8 @@ Lines = Annotated[list[OrderLine], Meta(min_length=1, max_length=50)]
 
 # Commands
 class PlaceOrder(Contract, frozen=True, kw_only=True):
+    """Place an order; the PlaceOrder saga then reserves stock and charges the account."""
+
     order_id: Id
     customer_id: Id
     account_id: Id
@@ -27,15 +33,21 @@ class PlaceOrder(Contract, frozen=True, kw_only=True):
 
 
 class ConfirmOrder(Contract, frozen=True, kw_only=True):
+    """Confirm a placed order (the saga does, once stock is held and paid)."""
+
     order_id: Id
 
 
 class CancelOrder(Contract, frozen=True, kw_only=True):
+    """Cancel an order that has not shipped, with a reason."""
+
     order_id: Id
     reason: Text
 
 
 class ShipOrder(Contract, frozen=True, kw_only=True):
+    """Ship a confirmed order."""
+
     order_id: Id
 
 
@@ -57,31 +69,41 @@ OrderCommand = PlaceOrder | ConfirmOrder | CancelOrder | ShipOrder | RecordPayme
 
 
 # Events
-class OrderPlaced(Contract, frozen=True, kw_only=True):
+class OrderPlaced(Event, frozen=True, kw_only=True):
+    """The order was placed, with its lines and total."""
+
     customer_id: Id
     account_id: Id
     lines: Lines
     total: Amount
 
 
-class OrderConfirmed(Contract, frozen=True, kw_only=True):
-    pass
+class OrderConfirmed(Event, frozen=True, kw_only=True):
+    """The order was confirmed: stock held and paid."""
 
 
-class OrderCancelled(Contract, frozen=True, kw_only=True):
+class OrderCancelled(Event, frozen=True, kw_only=True):
+    """The order was cancelled; its lines say what stock to release."""
+
     reason: Text
     lines: Lines
 
 
-class OrderShipped(Contract, frozen=True, kw_only=True):
+class OrderShipped(Event, frozen=True, kw_only=True):
+    """The order was shipped; its lines say what stock left."""
+
     lines: Lines
 
 
-class PaymentRecorded(Contract, frozen=True, kw_only=True):
+class PaymentRecorded(Event, frozen=True, kw_only=True):
+    """The account was charged for the order."""
+
     amount: Amount
 
 
-class RefundRecorded(Contract, frozen=True, kw_only=True):
+class RefundRecorded(Event, frozen=True, kw_only=True):
+    """A charge for the order was refunded."""
+
     amount: Amount
 
 
@@ -92,6 +114,8 @@ OrderEvent = (
 
 # Queries
 class GetOrder(Contract, frozen=True, kw_only=True):
+    """The state of one order."""
+
     order_id: Id
 
 
@@ -110,9 +134,3 @@ class OrderState(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     lines: list[OrderLine] = []
     total: int = 0
     paid: int = 0
-
-
-#: How a charge and a refund for an order are referenced on the account's ledger. Order's
-#: event handler reads these to record payments; the PlaceOrder saga writes them.
-CHARGE_REFERENCE_PREFIX = "order:"
-REFUND_REFERENCE_PREFIX = "refund:"

@@ -8,28 +8,12 @@ from hotcore.contracts.account import (
     AccountQuery,
     AccountState,
 )
-from hotcore.contracts.customer import CustomerEvent
+from hotcore.contracts.customer import CustomerEvent, CustomerRegistered
+from hotcore.domain.account.authorize import PUBLIC_COMMANDS, authorize, may_read
 from hotcore.domain.account.decide import decide
 from hotcore.domain.account.react import on_customer_event
 from hotcore.domain.account.reducer import evolve, fold, initial
-from hotcore.domain.aggregate import Aggregate, DeliveryRule, Reaction
-
-DELIVERY_RULES = (
-    DeliveryRule(
-        name="account-opens-for-new-customers",
-        description="A registered customer gets an account (Account's event handler).",
-        pattern={"source": ["hotcore.customer"], "detail-type": ["CustomerRegistered"]},
-        target_kind="event-handler",
-        target="account",
-    ),
-    DeliveryRule(
-        name="account-to-subscribers",
-        description="Every committed Account event reaches the GraphQL subscribers.",
-        pattern={"source": ["hotcore.account"]},
-        target_kind="subscription",
-        target="account",
-    ),
-)
+from hotcore.domain.aggregate import Aggregate, Reaction
 
 ACCOUNT: Aggregate[AccountCommand, AccountEvent, AccountState, AccountQuery] = Aggregate(
     name="account",
@@ -43,8 +27,19 @@ ACCOUNT: Aggregate[AccountCommand, AccountEvent, AccountState, AccountQuery] = A
     decide=decide,
     evolve=evolve,
     fold=fold,
-    reactions=(Reaction(source="customer", event_type=CustomerEvent, react=on_customer_event),),
-    delivery_rules=DELIVERY_RULES,
+    public_commands=PUBLIC_COMMANDS,
+    authorize=authorize,
+    may_read=may_read,
+    reactions=(
+        Reaction(
+            name="account-opens-for-new-customers",
+            description="A registered customer gets an account (Account's event handler).",
+            source="customer",
+            event_type=CustomerEvent,
+            events=(CustomerRegistered,),
+            react=on_customer_event,
+        ),
+    ),
 )
 
-__all__ = ["ACCOUNT", "DELIVERY_RULES", "decide", "evolve", "fold", "initial"]
+__all__ = ["ACCOUNT", "decide", "evolve", "fold", "initial"]

@@ -40,7 +40,7 @@ def decide(state: AccountState, command: AccountCommand) -> list[AccountEvent] |
         )
     match command:
         case Deposit(amount=amount, reference=reference):
-            return [Deposited(amount=amount, reference=reference)]
+            return [Deposited(amount=amount, memo=reference)]
         case Withdraw(amount=amount, reference=reference):
             if amount > state.balance:
                 return rejected(

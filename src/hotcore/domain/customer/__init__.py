@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from hotcore.contracts.account import AccountEvent
+from hotcore.contracts.account import AccountEvent, AccountOpened
 from hotcore.contracts.customer import (
     CustomerCommand,
     CustomerEvent,
     CustomerQuery,
     CustomerState,
 )
-from hotcore.domain.aggregate import Aggregate, DeliveryRule, Reaction
+from hotcore.domain.aggregate import Aggregate, Reaction
+from hotcore.domain.customer.authorize import PUBLIC_COMMANDS, authorize, may_read
 from hotcore.domain.customer.decide import EMAIL_SCOPE, decide, guards
 from hotcore.domain.customer.react import on_account_event
 from hotcore.domain.customer.reducer import evolve, fold, initial
-
-DELIVERY_RULES = (
-    DeliveryRule(
-        name="customer-links-accounts",
-        description="An account opened for a customer is linked to that customer.",
-        pattern={"source": ["hotcore.account"], "detail-type": ["AccountOpened"]},
-        target_kind="event-handler",
-        target="customer",
-    ),
-    DeliveryRule(
-        name="customer-to-subscribers",
-        description="Every committed Customer event reaches the GraphQL subscribers.",
-        pattern={"source": ["hotcore.customer"]},
-        target_kind="subscription",
-        target="customer",
-    ),
-)
 
 CUSTOMER: Aggregate[CustomerCommand, CustomerEvent, CustomerState, CustomerQuery] = Aggregate(
     name="customer",
@@ -43,9 +27,20 @@ CUSTOMER: Aggregate[CustomerCommand, CustomerEvent, CustomerState, CustomerQuery
     decide=decide,
     evolve=evolve,
     fold=fold,
+    public_commands=PUBLIC_COMMANDS,
+    authorize=authorize,
+    may_read=may_read,
     guards=guards,
-    reactions=(Reaction(source="account", event_type=AccountEvent, react=on_account_event),),
-    delivery_rules=DELIVERY_RULES,
+    reactions=(
+        Reaction(
+            name="customer-links-accounts",
+            description="An account opened for a customer is linked to that customer.",
+            source="account",
+            event_type=AccountEvent,
+            events=(AccountOpened,),
+            react=on_account_event,
+        ),
+    ),
 )
 
-__all__ = ["CUSTOMER", "DELIVERY_RULES", "EMAIL_SCOPE", "decide", "evolve", "fold", "guards"]
+__all__ = ["CUSTOMER", "EMAIL_SCOPE", "decide", "evolve", "fold", "guards"]

@@ -8,28 +8,12 @@ from hotcore.contracts.inventory import (
     InventoryQuery,
     InventoryState,
 )
-from hotcore.contracts.order import OrderEvent
-from hotcore.domain.aggregate import Aggregate, DeliveryRule, Reaction
+from hotcore.contracts.order import OrderCancelled, OrderEvent, OrderShipped
+from hotcore.domain.aggregate import Aggregate, Reaction
+from hotcore.domain.inventory.authorize import PUBLIC_COMMANDS, authorize
 from hotcore.domain.inventory.decide import decide
 from hotcore.domain.inventory.react import on_order_event
 from hotcore.domain.inventory.reducer import evolve, fold, initial
-
-DELIVERY_RULES = (
-    DeliveryRule(
-        name="inventory-follows-orders",
-        description="Cancelled orders release, shipped orders commit their reservations.",
-        pattern={"source": ["hotcore.order"], "detail-type": ["OrderCancelled", "OrderShipped"]},
-        target_kind="event-handler",
-        target="inventory",
-    ),
-    DeliveryRule(
-        name="inventory-to-subscribers",
-        description="Every committed Inventory event reaches the GraphQL subscribers.",
-        pattern={"source": ["hotcore.inventory"]},
-        target_kind="subscription",
-        target="inventory",
-    ),
-)
 
 INVENTORY: Aggregate[InventoryCommand, InventoryEvent, InventoryState, InventoryQuery] = Aggregate(
     name="inventory",
@@ -43,8 +27,18 @@ INVENTORY: Aggregate[InventoryCommand, InventoryEvent, InventoryState, Inventory
     decide=decide,
     evolve=evolve,
     fold=fold,
-    reactions=(Reaction(source="order", event_type=OrderEvent, react=on_order_event),),
-    delivery_rules=DELIVERY_RULES,
+    public_commands=PUBLIC_COMMANDS,
+    authorize=authorize,
+    reactions=(
+        Reaction(
+            name="inventory-follows-orders",
+            description="Cancelled orders release, shipped orders commit their reservations.",
+            source="order",
+            event_type=OrderEvent,
+            events=(OrderCancelled, OrderShipped),
+            react=on_order_event,
+        ),
+    ),
 )
 
-__all__ = ["DELIVERY_RULES", "INVENTORY", "decide", "evolve", "fold", "initial"]
+__all__ = ["INVENTORY", "decide", "evolve", "fold", "initial"]

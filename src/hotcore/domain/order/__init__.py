@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-from hotcore.contracts.account import AccountEvent
-from hotcore.contracts.order import OrderCommand, OrderEvent, OrderQuery, OrderState
+from hotcore.contracts.account import AccountEvent, Deposited, Withdrawn
+from hotcore.contracts.order import (
+    CHARGE_REFERENCE_PREFIX,
+    REFUND_REFERENCE_PREFIX,
+    OrderCommand,
+    OrderEvent,
+    OrderQuery,
+    OrderState,
+)
 from hotcore.domain.aggregate import Aggregate, DeliveryRule, Reaction
+from hotcore.domain.names import PLACE_ORDER_SAGA, event_source
+from hotcore.domain.order.authorize import PUBLIC_COMMANDS, authorize, may_read
 from hotcore.domain.order.decide import decide
 from hotcore.domain.order.react import on_account_event
 from hotcore.domain.order.reducer import evolve, fold, initial
 
+#: Rules Order declares beyond its reaction and its subscribers: the saga it starts.
 DELIVERY_RULES = (
-    DeliveryRule(
-        name="order-records-payments",
-        description="Charges and refunds referencing an order are recorded on it.",
-        pattern={
-            "source": ["hotcore.account"],
-            "detail-type": ["Withdrawn", "Deposited"],
-            "detail": {"data": {"reference": [{"prefix": "order:"}, {"prefix": "refund:"}]}},
-        },
-        target_kind="event-handler",
-        target="order",
-    ),
     DeliveryRule(
         name="order-starts-place-order-saga",
         description="A placed order starts the PlaceOrder saga (reserve, charge, confirm).",
-        pattern={"source": ["hotcore.order"], "detail-type": ["OrderPlaced"]},
+        pattern={"source": [event_source("order")], "detail-type": ["OrderPlaced"]},
         target_kind="saga",
-        target="place-order",
-    ),
-    DeliveryRule(
-        name="order-to-subscribers",
-        description="Every committed Order event reaches the GraphQL subscribers.",
-        pattern={"source": ["hotcore.order"]},
-        target_kind="subscription",
-        target="order",
+        target=PLACE_ORDER_SAGA,
     ),
 )
 
@@ -49,8 +41,35 @@ ORDER: Aggregate[OrderCommand, OrderEvent, OrderState, OrderQuery] = Aggregate(
     decide=decide,
     evolve=evolve,
     fold=fold,
-    reactions=(Reaction(source="account", event_type=AccountEvent, react=on_account_event),),
-    delivery_rules=DELIVERY_RULES,
+    public_commands=PUBLIC_COMMANDS,
+    authorize=authorize,
+    may_read=may_read,
+    reactions=(
+        Reaction(
+            name="order-records-payments",
+            description="Charges and refunds referencing an order are recorded on it.",
+            source="account",
+            event_type=AccountEvent,
+            events=(Withdrawn, Deposited),
+            # Deposited version 2 calls its reference ``memo``; version 1 events (and every
+            # Withdrawn) call it ``reference``: the rule matches both while both exist.
+            detail={
+                "$or": [
+                    {
+                        "data": {
+                            "reference": [
+                                {"prefix": CHARGE_REFERENCE_PREFIX},
+                                {"prefix": REFUND_REFERENCE_PREFIX},
+                            ]
+                        }
+                    },
+                    {"data": {"memo": [{"prefix": REFUND_REFERENCE_PREFIX}]}},
+                ]
+            },
+            react=on_account_event,
+        ),
+    ),
+    rules=DELIVERY_RULES,
 )
 
 __all__ = ["DELIVERY_RULES", "ORDER", "decide", "evolve", "fold", "initial"]

@@ -22,7 +22,7 @@ def on_account_event(envelope: Envelope[Any]) -> list[OrderCommand]:
         ):
             order_id = reference.removeprefix(CHARGE_REFERENCE_PREFIX)
             return [RecordPayment(order_id=order_id, amount=amount)]
-        case Deposited(amount=amount, reference=str(reference)) if reference.startswith(
+        case Deposited(amount=amount, memo=str(reference)) if reference.startswith(
             REFUND_REFERENCE_PREFIX
         ):
             order_id = reference.removeprefix(REFUND_REFERENCE_PREFIX)

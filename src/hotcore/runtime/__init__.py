@@ -1,1 +1,0 @@
-"""Storage-agnostic drivers (command, query, event handler, publisher) and their wiring."""
