@@ -212,6 +212,8 @@ def throughput(
             after = _fold_bench(paths, folder, case, decoder, settings.rounds)
             before = rust_before[(case.name, decoder)]
             rows.append(min(before, after, key=lambda row: row["seconds"]))
+    progress("where the read's time goes (bench.throughput.stages, 1 MB page)")
+    stages = _read_stages(paths, env, folder, rounds=max(settings.rounds * 4, 20))
     reducers = {}
     events = max(length for _, length in settings.lengths)
     for name in AGGREGATE_NAMES:
@@ -224,8 +226,31 @@ def throughput(
         "publish": publish_rows,
         "snapshot_load": snapshot_rows,
         "reducers": reducers,
+        "stages": stages,
         "python": raw["machine_info"].get("python_version"),
     }
+
+
+def _read_stages(
+    paths: BenchPaths, env: dict[str, str], folder: Path, rounds: int
+) -> list[dict[str, Any]]:
+    """Each stage of the compiled build's 1 MB page read timed alone (bench/throughput/stages.py):
+    the profile the report gives of the read path, without a profiler's per-call hooks."""
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.throughput.stages", "first-page", str(rounds)),
+            *("--cases", str(folder), "--json"),
+        ],
+        cwd=paths.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.throughput.stages failed:\n{done.stderr[-3000:]}")
+    rows: list[dict[str, Any]] = json.loads(done.stdout)
+    return rows
 
 
 def _reducer_fold(

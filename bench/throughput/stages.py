@@ -13,8 +13,9 @@ follows it), so that each is timed on exactly what ``loaded_page`` does.
 
 from __future__ import annotations
 
+import argparse
 import gc
-import sys
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +28,13 @@ from hotcore_dev.compiled import is_compiled
 from hotcore_dev.history import read_pages
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The bench's case files (``make bench`` passes its own folder with ``--cases``).
+CASES = ROOT / ".cache" / "bench" / "cases"
 
 
-def stages(case: str, rounds: int) -> list[tuple[str, float, float]]:
+def stages(case: str, rounds: int, folder: Path = CASES) -> list[tuple[str, float, float]]:
     """(stage, ns per event, share of the whole decode + fold) for one case file."""
-    pages = read_pages(ROOT / ".cache" / "bench" / "cases" / f"{case}.jsonl")
+    pages = read_pages(folder / f"{case}.jsonl")
     reader: EventReader[Any] = EventReader(AccountEvent)
     latest = EventItemPages(reader).latest
     fold = reducer.fold
@@ -117,11 +120,19 @@ def stages(case: str, rounds: int) -> list[tuple[str, float, float]]:
 
 
 def main() -> None:
-    case = sys.argv[1] if len(sys.argv) > 1 else "first-page"
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    print(f"{case}, fastest of {rounds} rounds per stage\n")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", nargs="?", default="first-page")
+    parser.add_argument("rounds", nargs="?", type=int, default=40)
+    parser.add_argument("--cases", type=Path, default=CASES, help="the case files' folder")
+    parser.add_argument("--json", action="store_true", help="JSON rows, not a table")
+    args = parser.parse_args()
+    rows = stages(args.case, args.rounds, args.cases)
+    if args.json:
+        print(json.dumps([{"stage": s, "ns_per_event": ns, "share": f} for s, ns, f in rows]))
+        return
+    print(f"{args.case}, fastest of {args.rounds} rounds per stage\n")
     print("| stage | ns/event | share of the whole |\n| --- | --- | --- |")
-    for label, ns, share in stages(case, rounds):
+    for label, ns, share in rows:
         print(f"| {label} | {ns:.0f} | {share * 100:.0f}% |")
 
 
