@@ -35,10 +35,18 @@ def fold(state: InventoryState, events: Iterable[InventoryEvent]) -> InventorySt
         elif type(event) is _ADDED:
             on_hand += event.quantity
         elif type(event) is _COMMITTED:
-            reservations.pop(event.order_id, None)
             on_hand -= event.quantity
+            # `del` is a dict primitive in compiled code, `.pop(key, None)` a method call and
+            # `contextlib.suppress` a context manager per event.
+            try:  # noqa: SIM105
+                del reservations[event.order_id]
+            except KeyError:
+                pass
         elif type(event) is _RELEASED:
-            reservations.pop(event.order_id, None)
+            try:  # noqa: SIM105
+                del reservations[event.order_id]
+            except KeyError:
+                pass
     return InventoryState(sku=state.sku, on_hand=on_hand, reservations=reservations)
 
 
