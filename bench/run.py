@@ -231,16 +231,11 @@ def throughput(
     }
 
 
-def _read_stages(
-    paths: BenchPaths, env: dict[str, str], folder: Path, rounds: int
-) -> list[dict[str, Any]]:
-    """Each stage of the compiled build's 1 MB page read timed alone (bench/throughput/stages.py):
-    the profile the report gives of the read path, without a profiler's per-call hooks."""
+def _python_json(paths: BenchPaths, env: dict[str, str], what: str, *args: str) -> Any:
+    """``python -m ARGS`` in the checkout with ``env``: the JSON it prints (``what`` names it
+    in the error if it fails)."""
     done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.throughput.stages", "first-page", str(rounds)),
-            *("--cases", str(folder), "--json"),
-        ],
+        [sys.executable, "-m", *args],
         cwd=paths.root,
         env=env,
         capture_output=True,
@@ -248,8 +243,21 @@ def _read_stages(
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.throughput.stages failed:\n{done.stderr[-3000:]}")
-    rows: list[dict[str, Any]] = json.loads(done.stdout)
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def _read_stages(
+    paths: BenchPaths, env: dict[str, str], folder: Path, rounds: int
+) -> list[dict[str, Any]]:
+    """Each stage of the compiled build's 1 MB page read timed alone (bench/throughput/stages.py):
+    the profile the report gives of the read path, without a profiler's per-call hooks."""
+    rows: list[dict[str, Any]] = _python_json(
+        paths,
+        env,
+        "bench.throughput.stages",
+        *("bench.throughput.stages", "first-page", str(rounds), "--cases", str(folder), "--json"),
+    )
     return rows
 
 
@@ -258,20 +266,13 @@ def _reducer_fold(
 ) -> dict[str, Any]:
     """``hotcore bench fold NAME`` on the compiled build: each reducer's fold alone, compiled
     and interpreted (its pure twin), on a generated stream of ``events`` events."""
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "hotcore_dev.fold", "--in-process", "--json", name),
-            *("--events", str(events), "--rounds", str(max(rounds, 3))),
-        ],
-        cwd=paths.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = _python_json(
+        paths,
+        env,
+        f"hotcore bench fold {name}",
+        *("hotcore_dev.fold", "--in-process", "--json", name),
+        *("--events", str(events), "--rounds", str(max(rounds, 3))),
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"hotcore bench fold {name} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout)
     builds = result["builds"]
     interpreted, compiled = builds.get("interpreted"), builds.get("compiled")
     speedup = None
